@@ -1,0 +1,87 @@
+"""Configuration read from the environment, with a test subclass.
+
+Embedded default: SQLite in ``instance/``, launch data in the database, jobs in-process, demo LMS on.
+Production: set ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL``, ``SECRET_KEY`` and ``PUBLIC_URL``; the demo
+LMS stays off unless ``SANDBOX_ENABLED=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{PROJECT_ROOT / 'instance' / 'mentoring.sqlite'}"
+    # psycopg 3 is the driver we ship; accept the common postgres:// spellings.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    ENV_NAME = "production" if os.environ.get("MENTORING_ENV") == "production" else "embedded"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or ""
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Public base URL of the tool (scheme + host, no trailing slash), used in registration and JWKS URLs.
+    PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+    KEYS_DIR = os.environ.get("KEYS_DIR") or str(PROJECT_ROOT / "keys")
+    KEY_GRACE_DAYS = int(os.environ.get("KEY_GRACE_DAYS", "7"))
+    SANDBOX_ENABLED = _bool("SANDBOX_ENABLED", ENV_NAME != "production")
+    # Tool-session tokens carried by links and forms inside the LMS iframe.
+    TOOL_SESSION_MAX_AGE = int(os.environ.get("TOOL_SESSION_MAX_AGE", str(2 * 3600)))
+    LAUNCH_DATA_TTL = 2 * 3600
+    LOGIN_STATE_TTL = 10 * 60
+    # Platform JWKS are cached this long; an unknown kid forces a refresh.
+    PLATFORM_JWKS_TTL = int(os.environ.get("PLATFORM_JWKS_TTL", "3600"))
+    JWT_LEEWAY_SECONDS = 60
+    WTF_CSRF_TIME_LIMIT = None  # bounded by the tool-session token's own lifetime
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ["en", "es", "fr", "de", "pt"]
+    SESSION_COOKIE_SAMESITE = "Lax"
+    JOBS_INLINE = _bool("JOBS_INLINE", not os.environ.get("REDIS_URL"))
+    TESTING = False
+
+    @classmethod
+    def finalize(cls, app_config: dict) -> None:
+        """Checks that fail fast in production rather than running with a guessable secret."""
+        if not app_config.get("SECRET_KEY"):
+            if app_config.get("ENV_NAME") == "production":
+                raise RuntimeError("SECRET_KEY must be set in production")
+            app_config["SECRET_KEY"] = _embedded_secret(Path(app_config["KEYS_DIR"]))
+
+
+def _embedded_secret(keys_dir: Path) -> str:
+    """A random secret kept beside the keys (git-ignored) so the embedded demo survives restarts."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    path = keys_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class TestConfig(Config):
+    """Tests: a temporary SQLite file unless DATABASE_URL points at PostgreSQL (CI's second pass)."""
+
+    TESTING = True
+    SECRET_KEY = "test-" + secrets.token_hex(16)
+    SANDBOX_ENABLED = True
+    JOBS_INLINE = True
+    KEY_GRACE_DAYS = 7

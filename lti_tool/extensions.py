@@ -1,0 +1,15 @@
+"""Flask extensions, created unbound and bound in the app factory."""
+
+from __future__ import annotations
+
+from flask_babel import Babel
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from .models import Base
+
+db = SQLAlchemy(metadata=Base.metadata)
+migrate = Migrate(render_as_batch=True, compare_type=True)
+csrf = CSRFProtect()
+babel = Babel()

@@ -1,0 +1,310 @@
+"""Validate an LTI 1.3 launch: every check of the 1EdTech Security Framework, in one place.
+
+Security Framework §5.1.3 (authentication response validation) and LTI 1.3 Core §5.1.2 list what the
+tool MUST check. The order below validates what can be checked without trust first, then the
+signature, then the claims, and only then consumes the single-use state and nonce, so a forged token
+cannot burn a legitimate user's login.
+
+pylti1p3's stock ``MessageLaunch.validate`` keeps nonces without consuming them (a replayed id_token is
+accepted), only warns about ``aud`` as a list, accepts any ``alg`` the JWKS names, and does not require
+``exp``/``iat``; we validate here and hand the verified body to pylti1p3 for its service helpers (deep
+linking, AGS, NRPS).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import requests
+from jwcrypto.jwk import JWK
+from pylti1p3.message_launch import MessageLaunch
+from pylti1p3.registration import Registration
+from pylti1p3.request import Request
+from pylti1p3.session import SessionService
+
+from ..models import Platform
+from . import claims as c
+from .errors import (
+    BadLaunchRequest,
+    DisabledPlatform,
+    ForbiddenTarget,
+    InvalidClaims,
+    InvalidState,
+    InvalidToken,
+    ReplayedToken,
+    UnknownDeployment,
+    UnknownPlatform,
+)
+from .login import STATE_PREFIX
+from .settings import LaunchSettings
+from .store import ExpiringStore
+from .tool_config import DatabaseToolConf, deployment_row
+
+log = logging.getLogger(__name__)
+
+ALLOWED_ALGORITHMS = ["RS256"]
+
+
+@dataclass(frozen=True)
+class ValidatedLaunch:
+    launch_id: str
+    platform: Platform
+    body: dict[str, Any]
+    message_type: str
+
+    @property
+    def deployment_id(self) -> str:
+        return self.body[c.DEPLOYMENT_ID]
+
+
+class PlatformKeys:
+    """Platform JWKS, fetched over HTTP and cached in the shared store; refreshed on an unknown ``kid``."""
+
+    def __init__(self, store: ExpiringStore, ttl: int, http: requests.Session | None = None) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.http = http or requests.Session()
+
+    def _cache_key(self, url: str) -> str:
+        return "jwks:" + hashlib.sha256(url.encode()).hexdigest()
+
+    def _fetch(self, url: str) -> dict[str, Any]:
+        try:
+            resp = self.http.get(url, timeout=10, headers={"Accept": "application/json"})
+            resp.raise_for_status()
+            key_set = resp.json()
+        except (requests.RequestException, ValueError) as err:
+            log.warning("could not fetch platform JWKS %s: %s", url, err)
+            raise InvalidToken(
+                "Mentoring Space could not read the LMS's public keys.",
+                hint="Check the platform's public keyset (JWKS) URL registered for this LMS.",
+                detail=f"{url}: {err}",
+            ) from err
+        if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
+            raise InvalidToken(
+                "The LMS's public keyset is not a JWKS document.",
+                hint="Check the platform's public keyset (JWKS) URL registered for this LMS.",
+                detail=url,
+            )
+        self.store.set(self._cache_key(url), key_set, self.ttl)
+        return key_set
+
+    @staticmethod
+    def _find(key_set: dict[str, Any], kid: str) -> dict[str, Any] | None:
+        for key in key_set.get("keys", []):
+            if isinstance(key, dict) and key.get("kid") == kid:
+                return key
+        return None
+
+    def key_for(self, url: str, kid: str) -> dict[str, Any]:
+        cached = self.store.get(self._cache_key(url))
+        key = self._find(cached, kid) if cached else None
+        # An unknown kid means the platform rotated its keys: refetch, at most once every 10 s per URL.
+        if key is None and (cached is None or self.store.add("jwks-refresh:" + url, 1, 10)):
+            key = self._find(self._fetch(url), kid)
+        if key is None:
+            raise InvalidToken(
+                "The LMS signed the launch with a key that is not in its published keyset.",
+                hint="Check the platform's public keyset (JWKS) URL registered for this LMS.",
+                detail=f"kid={kid} jwks={url}",
+            )
+        return key
+
+
+def _unverified_parts(id_token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    if id_token.count(".") != 2:
+        raise InvalidToken("The id_token is not a JSON Web Token.")
+    try:
+        header = jwt.get_unverified_header(id_token)
+        body = jwt.decode(id_token, options={"verify_signature": False})
+    except jwt.PyJWTError as err:
+        raise InvalidToken("The id_token could not be decoded.", detail=str(err)) from err
+    return header, body
+
+
+def _client_id_of(body: Mapping[str, Any]) -> str:
+    """The client id the token was issued for (Security Framework §5.1.3 steps 3-5)."""
+    aud = body.get("aud")
+    azp = body.get("azp")
+    if isinstance(aud, str):
+        audiences = [aud]
+    elif isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+        audiences = aud
+    else:
+        raise InvalidToken("The id_token has no valid audience (aud).")
+    if azp is not None and (not isinstance(azp, str) or azp not in audiences):
+        raise InvalidToken("The id_token's authorized party (azp) is not one of its audiences.")
+    if len(audiences) > 1 and azp is None:
+        raise InvalidToken("The id_token has several audiences but no authorized party (azp).")
+    return azp or audiences[0]
+
+
+class LaunchValidator:
+    def __init__(
+        self,
+        tool_conf: DatabaseToolConf,
+        store: ExpiringStore,
+        keys: PlatformKeys,
+        settings: LaunchSettings,
+    ) -> None:
+        self.tool_conf = tool_conf
+        self.store = store
+        self.keys = keys
+        self.settings = settings
+
+    def validate(self, form: Mapping[str, str], cookies: Mapping[str, str]) -> ValidatedLaunch:
+        id_token = form.get("id_token")
+        state = form.get("state")
+        if not id_token:
+            if form.get("error"):
+                raise BadLaunchRequest(
+                    "The LMS refused the login: " + str(form.get("error_description") or form.get("error"))
+                )
+            raise BadLaunchRequest("The launch has no id_token.")
+        if not state:
+            raise InvalidState("The launch has no state parameter.")
+
+        header, unverified = _unverified_parts(id_token)
+        if header.get("alg") not in ALLOWED_ALGORITHMS:
+            raise InvalidToken(f"The id_token is signed with '{header.get('alg')}'; LTI 1.3 requires RS256.")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("The id_token header has no key id (kid).")
+        iss = unverified.get("iss")
+        if not isinstance(iss, str) or not iss:
+            raise InvalidToken("The id_token has no issuer (iss).")
+        client_id = _client_id_of(unverified)
+
+        platform = self.tool_conf.platform(iss, client_id)
+        if platform is None:
+            raise UnknownPlatform(detail=f"issuer={iss} client_id={client_id}")
+        if not platform.is_active:
+            raise DisabledPlatform(detail=f"issuer={iss} client_id={client_id}")
+
+        body = self._verified_body(id_token, platform, kid)
+        message_type = c.check_message_claims(body)
+        target = body.get(c.TARGET_LINK_URI)
+        if isinstance(target, str) and not self.settings.is_own_url(target):
+            raise ForbiddenTarget(detail=target)
+
+        self._consume_state_and_nonce(state, body, platform, cookies)
+
+        deployment_id = c.require_str(body, c.DEPLOYMENT_ID)
+        deployment = deployment_row(self.tool_conf.session, platform, deployment_id)
+        if deployment is None or not deployment.is_active:
+            raise UnknownDeployment(detail=f"deployment_id={deployment_id}")
+
+        launch_id = "launch-" + uuid.uuid4().hex
+        self.store.set(launch_id, {"platform_id": platform.id, "body": body}, self.settings.launch_data_ttl)
+        return ValidatedLaunch(launch_id=launch_id, platform=platform, body=body, message_type=message_type)
+
+    def _verified_body(self, id_token: str, platform: Platform, kid: str) -> dict[str, Any]:
+        jwk = self.keys.key_for(platform.jwks_url, kid)
+        if jwk.get("alg", "RS256") != "RS256" or jwk.get("kty") != "RSA":
+            raise InvalidToken("The platform key for this launch is not an RS256 RSA key.", detail=f"kid={kid}")
+        try:
+            public_pem = JWK.from_json(json.dumps(jwk)).export_to_pem()
+            body = jwt.decode(
+                id_token,
+                public_pem,
+                algorithms=ALLOWED_ALGORITHMS,
+                audience=platform.client_id,
+                issuer=platform.issuer,
+                leeway=self.settings.leeway,
+                options={"require": ["exp", "iat", "iss", "aud", "nonce"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError as err:
+            raise InvalidToken(
+                "The launch token has expired.",
+                hint="Open the tool again. If this repeats, check that the LMS server's clock is correct.",
+            ) from err
+        except jwt.ImmatureSignatureError as err:
+            raise InvalidToken(
+                "The launch token was issued in the future.",
+                hint="Check that the LMS server's clock is correct.",
+            ) from err
+        except jwt.MissingRequiredClaimError as err:
+            raise InvalidToken(f"The id_token has no '{err.claim}' claim.") from err
+        except jwt.InvalidIssuerError as err:
+            raise InvalidToken("The id_token issuer does not match the registration.") from err
+        except (jwt.InvalidSignatureError, jwt.DecodeError) as err:
+            raise InvalidToken(
+                "The launch token's signature is not valid.",
+                hint="Check the platform's public keyset (JWKS) URL registered for this LMS.",
+            ) from err
+        except jwt.PyJWTError as err:
+            raise InvalidToken("The id_token is not valid.", detail=str(err)) from err
+        # aud checked by hand: PyJWT rejects a list audience that holds more than our client id.
+        if _client_id_of(body) != platform.client_id:
+            raise InvalidToken("The id_token was issued for another client id.")
+        iat = body["iat"]
+        if not isinstance(iat, int | float) or iat > time.time() + self.settings.leeway:
+            raise InvalidToken("The id_token's issued-at time (iat) is invalid or in the future.")
+        if iat < time.time() - self.settings.max_token_age:
+            raise InvalidToken("The id_token was issued too long ago.", hint="Open the tool again from the course.")
+        if not isinstance(body["nonce"], str) or not body["nonce"]:
+            raise InvalidClaims("The id_token's nonce is not a string.")
+        return body
+
+    def _consume_state_and_nonce(
+        self, state: str, body: dict[str, Any], platform: Platform, cookies: Mapping[str, str]
+    ) -> None:
+        nonce = body["nonce"]
+        # Replay check first: a token seen before is refused whatever state it comes with.
+        nonce_ttl = self.settings.max_token_age + 2 * self.settings.leeway
+        if not self.store.add(f"nonce:{platform.id}:{nonce}", 1, nonce_ttl):
+            raise ReplayedToken()
+        record = self.store.consume(STATE_PREFIX + state)
+        if record is None:
+            raise InvalidState()
+        if record.get("iss") != platform.issuer or record.get("client_id") != platform.client_id:
+            raise InvalidState("The login state belongs to another LMS registration.")
+        if record.get("nonce") != nonce:
+            raise InvalidToken("The id_token's nonce does not match the login request.")
+        cookie = cookies.get("lti1p3-" + state)
+        if cookie is not None and cookie != state:
+            raise InvalidState("The login state cookie does not match.")
+
+
+class _BodyRequest(Request):
+    """pylti1p3 wants a request object; restored launches never read from it."""
+
+    @property
+    def session(self):
+        return {}
+
+    def is_secure(self) -> bool:
+        return True
+
+    def get_param(self, key: str) -> str:
+        return ""
+
+
+class _NoCookies:
+    def get_cookie(self, name: str) -> None:
+        return None
+
+    def set_cookie(self, name: str, value: object, exp: int | None = 3600) -> None:
+        return None
+
+
+class RestoredLaunch(MessageLaunch):
+    """A launch validated by :class:`LaunchValidator`, for pylti1p3's deep linking, AGS and NRPS helpers."""
+
+    def __init__(self, registration: Registration, body: dict[str, Any]) -> None:
+        request = _BodyRequest()
+        super().__init__(request, None, session_service=SessionService(request), cookie_service=_NoCookies())
+        self._registration = registration
+        self.set_jwt({"body": body}).set_auto_validation(False).set_restored()
+        self._validated = True
+
+    def _get_request_param(self, key: str) -> str:
+        return ""

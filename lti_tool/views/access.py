@@ -1,0 +1,139 @@
+"""Who is asking: the cookieless tool session, and guards that check course and role on every view.
+
+The Flask session interface below reads the tool-session token from the request instead of a cookie when
+one is present, so Flask-WTF's CSRF protection works inside an iframe whose cookies the browser blocks:
+the CSRF secret is derived from the signed session id, and the token itself is never sent automatically by
+the browser the way a cookie is.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Flask, abort, current_app, g, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from markupsafe import Markup, escape
+
+from ..extensions import db
+from ..launch.tool_session import (
+    TOKEN_HEADER,
+    TOKEN_PARAM,
+    InvalidToolSession,
+    ToolSession,
+    ToolSessionSigner,
+)
+from ..models import Course, Membership, Person
+
+
+class CookielessSession(SecureCookieSession):
+    """Session data for a request that carried a tool-session token: never written to a cookie."""
+
+
+class ToolAwareSessionInterface(SecureCookieSessionInterface):
+    def open_session(self, app: Flask, request_: Any) -> SecureCookieSession | None:  # type: ignore[override]
+        token = _token_from(request_)
+        if token:
+            try:
+                tool = signer(app).loads(token)
+            except InvalidToolSession as err:
+                g.tool_session_error = err.reason
+            else:
+                g.tool_session = tool
+                return CookielessSession({"csrf_token": tool.csrf_seed(app.secret_key or "")})
+        return super().open_session(app, request_)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:  # type: ignore[override]
+        if isinstance(session, CookielessSession):
+            return
+        super().save_session(app, session, response)
+
+
+def _token_from(request_: Any) -> str | None:
+    token = request_.args.get(TOKEN_PARAM) or request_.headers.get(TOKEN_HEADER)
+    if not token and request_.method == "POST" and request_.mimetype in {
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    }:
+        token = request_.form.get(TOKEN_PARAM)
+    return token or None
+
+
+def signer(app: Flask | None = None) -> ToolSessionSigner:
+    app = app or current_app
+    cached = app.extensions.get("tool_session_signer")
+    if cached is None:
+        cached = ToolSessionSigner(app.secret_key or "", app.config["TOOL_SESSION_MAX_AGE"])
+        app.extensions["tool_session_signer"] = cached
+    return cached
+
+
+def current_tool_session() -> ToolSession | None:
+    return g.get("tool_session")
+
+
+def fresh_token() -> str | None:
+    """The token to put in this page's links and forms (same session, new timestamp)."""
+    tool = current_tool_session()
+    if tool is None:
+        return None
+    if "fresh_token" not in g:
+        g.fresh_token = signer().dumps(tool)
+    return g.fresh_token
+
+
+def tool_url(endpoint: str, **values: Any) -> str:
+    token = fresh_token()
+    if token:
+        values[TOKEN_PARAM] = token
+    return url_for(endpoint, **values)
+
+
+def tool_session_field() -> Markup:
+    token = fresh_token() or ""
+    # The token is escaped; the markup around it is a constant.
+    return Markup(f'<input type="hidden" name="{TOKEN_PARAM}" value="{escape(token)}">')  # noqa: S704
+
+
+def require_tool_session(*roles: str):
+    """Guard a view: a valid tool session whose person is still an active member of its course.
+
+    Loads ``g.person``, ``g.course`` and ``g.membership``. Aborts 401 when the session is missing or
+    expired (the page tells the user to open the tool again from the course), 403 when the membership or
+    role does not allow the view. Every query a guarded view makes is then scoped by ``g.course``.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            tool = current_tool_session()
+            if tool is None:
+                abort(401, description=g.get("tool_session_error") or "missing")
+            membership = db.session.execute(
+                db.select(Membership)
+                .join(Course, Course.id == Membership.course_id)
+                .join(Person, Person.id == Membership.person_id)
+                .where(
+                    Membership.course_id == tool.course_id,
+                    Membership.person_id == tool.person_id,
+                    Course.platform_id == tool.platform_id,
+                    Person.platform_id == tool.platform_id,
+                )
+            ).scalar_one_or_none()
+            if membership is None or not membership.is_active or not membership.course.platform.is_active:
+                abort(403)
+            if roles and membership.program_role not in roles:
+                abort(403)
+            g.membership = membership
+            g.course = membership.course
+            g.person = membership.person
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = ToolAwareSessionInterface()
+    app.jinja_env.globals.update(tool_url=tool_url, tool_session_field=tool_session_field)

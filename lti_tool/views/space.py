@@ -1,0 +1,44 @@
+"""The course's mentoring space: where every launch lands."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template
+
+from ..extensions import db
+from ..models import Membership, Person
+from .access import require_tool_session
+
+bp = Blueprint("space", __name__, url_prefix="/space")
+
+
+@bp.route("/")
+@require_tool_session()
+def home():
+    counts = dict(
+        db.session.execute(
+            db.select(Membership.program_role, db.func.count())
+            .where(Membership.course_id == g.course.id, Membership.is_active.is_(True))
+            .group_by(Membership.program_role)
+        ).all()
+    )
+    return render_template("space/home.html", counts=counts)
+
+
+@bp.route("/people")
+@require_tool_session("coordinator")
+def people():
+    """Coordinators see who is in the course (from launches now, from the NRPS roster once synced)."""
+    members = db.session.execute(
+        db.select(Membership, Person)
+        .join(Person, Person.id == Membership.person_id)
+        .where(Membership.course_id == g.course.id)
+        .order_by(Membership.program_role, Person.family_name, Person.name, Person.id)
+    ).all()
+    return render_template("space/people.html", members=members)
+
+
+@bp.route("/about")
+@require_tool_session()
+def about():
+    """What this space is, who can see what, and how to get help."""
+    return render_template("space/about.html")
