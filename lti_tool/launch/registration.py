@@ -61,8 +61,20 @@ def _https_or_local(url: str) -> bool:
     return parts.scheme == "https" or (parts.scheme == "http" and host in {"localhost", "127.0.0.1", "::1"})
 
 
-def fetch_platform_configuration(url: str, http: requests.Session) -> dict[str, Any]:
-    """Fetch and check the platform's OpenID configuration (Dynamic Registration 1.0 §3.4)."""
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def fetch_platform_configuration(
+    url: str, http: requests.Session, registration_token: str | None = None
+) -> dict[str, Any]:
+    """Fetch and check the platform's OpenID configuration (Dynamic Registration 1.0 §3.4, §3.5.1).
+
+    The URL is fetched exactly as given (Canvas reads the registration token from its query string) and
+    with the token as a bearer as well. The configuration's ``issuer`` must be on the same origin as the
+    configuration URL, so a forged link cannot make us register with another platform's endpoints.
+    """
     if not url or not _https_or_local(url):
         raise RegistrationError(
             "The LMS did not give a valid openid_configuration URL.",
@@ -70,7 +82,10 @@ def fetch_platform_configuration(url: str, http: requests.Session) -> dict[str, 
             detail=url,
         )
     try:
-        resp = http.get(url, timeout=15, headers={"Accept": "application/json"})
+        headers = {"Accept": "application/json"}
+        if registration_token:
+            headers["Authorization"] = "Bearer " + registration_token
+        resp = http.get(url, timeout=15, headers=headers)
         resp.raise_for_status()
         config = resp.json()
     except (requests.RequestException, ValueError) as err:
@@ -83,6 +98,11 @@ def fetch_platform_configuration(url: str, http: requests.Session) -> dict[str, 
     if missing:
         raise RegistrationError(
             "The LMS's OpenID configuration lacks: " + ", ".join(missing) + ".", detail=url
+        )
+    if _origin(config["issuer"]) != _origin(url):
+        raise RegistrationError(
+            "The LMS's OpenID configuration names an issuer on another host.",
+            detail=f"issuer={config['issuer']} configuration={url}",
         )
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint"):
         if not _https_or_local(config[key]):
@@ -146,7 +166,7 @@ def register_with_platform(
     public_url: str,
     tool_name: str = "Mentoring Space",
 ) -> RegistrationResult:
-    config = fetch_platform_configuration(openid_configuration_url, http)
+    config = fetch_platform_configuration(openid_configuration_url, http, registration_token)
     metadata = client_metadata(public_url, tool_name, config)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if registration_token:

@@ -7,6 +7,7 @@ refusal renders one error page with a 4xx status and creates no tool session.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +15,7 @@ from flask_babel import gettext as _
 from ..extensions import csrf, db
 from ..models import Platform
 from ..views.access import require_tool_session, signer, tool_url
+from ..views.security import content_security_policy, forget_platform_origins, platform_origins
 from . import claims as c
 from .deep_linking import catalogue, content_items
 from .errors import LaunchError
@@ -160,7 +162,28 @@ def register():
         public_url=current_app.config["PUBLIC_URL"],
     )
     db.session.commit()
+    forget_platform_origins(current_app._get_current_object())
     return render_template("launch/registered.html", result=result)
+
+
+@bp.after_app_request
+def allow_registering_platform_to_frame(response):
+    """The registration page opens inside the LMS that is registering us (Canvas frames it), before that
+    LMS is a registered platform: allow that one origin to frame it."""
+    if request.endpoint == "lti.register":
+        origin = _origin_of(request.args.get("openid_configuration", ""))
+        if origin:
+            response.headers["Content-Security-Policy"] = content_security_policy(
+                platform_origins(current_app._get_current_object()) + [origin]
+            )
+    return response
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme in {"http", "https"} and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
 
 
 @bp.route("/lti/registration-help")

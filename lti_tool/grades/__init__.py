@@ -1,0 +1,1 @@
+"""Talking to the platform's services (AGS and NRPS): access tokens now, the grade outbox next."""
