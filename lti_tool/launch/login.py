@@ -20,7 +20,7 @@ from .store import ExpiringStore
 from .tool_config import DatabaseToolConf
 
 STATE_PREFIX = "state:"
-STATE_COOKIE_PREFIX = "lti1p3-state-"
+STATE_COOKIE_PREFIX = "lti1p3-"
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from .errors import (
     UnknownDeployment,
     UnknownPlatform,
 )
-from .login import STATE_PREFIX
+from .login import STATE_COOKIE_PREFIX, STATE_PREFIX
 from .settings import LaunchSettings
 from .store import ExpiringStore
 from .tool_config import DatabaseToolConf, deployment_row
@@ -269,7 +269,7 @@ class LaunchValidator:
             raise InvalidState("The login state belongs to another LMS registration.")
         if record.get("nonce") != nonce:
             raise InvalidToken("The id_token's nonce does not match the login request.")
-        cookie = cookies.get("lti1p3-" + state)
+        cookie = cookies.get(STATE_COOKIE_PREFIX + state)
         if cookie is not None and cookie != state:
             raise InvalidState("The login state cookie does not match.")
 
@@ -303,7 +303,7 @@ class RestoredLaunch(MessageLaunch):
         request = _BodyRequest()
         super().__init__(request, None, session_service=SessionService(request), cookie_service=_NoCookies())
         self._registration = registration
-        self.set_jwt({"body": body}).set_auto_validation(False).set_restored()
+        self.set_jwt({"body": body}).set_auto_validation(False).set_restored()  # type: ignore[typeddict-item]
         self._validated = True
 
     def _get_request_param(self, key: str) -> str:

@@ -57,7 +57,7 @@ def launch_settings() -> LaunchSettings:
 
 def tool_conf() -> DatabaseToolConf:
     if "tool_conf" not in g:
-        g.tool_conf = DatabaseToolConf(db.session, keyring())
+        g.tool_conf = DatabaseToolConf(db.session(), keyring())
     return g.tool_conf
 
 

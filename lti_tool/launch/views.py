@@ -60,7 +60,7 @@ def login():
 @csrf.exempt
 def launch():
     validated = launch_validator().validate(request.form, request.cookies)
-    identity = sync_launch(db.session, validated.platform, validated.body)
+    identity = sync_launch(db.session(), validated.platform, validated.body)
     db.session.commit()
     presentation = validated.body.get(c.LAUNCH_PRESENTATION) or {}
     tool = signer().new(
@@ -155,14 +155,14 @@ def jwks():
 def register():
     """Dynamic registration initiation (an admin pasted our registration URL into the LMS)."""
     result = register_with_platform(
-        db.session,
+        db.session(),
         http_session(),
         openid_configuration_url=request.args.get("openid_configuration", ""),
         registration_token=request.args.get("registration_token"),
         public_url=current_app.config["PUBLIC_URL"],
     )
     db.session.commit()
-    forget_platform_origins(current_app._get_current_object())
+    forget_platform_origins(current_app)
     return render_template("launch/registered.html", result=result)
 
 
@@ -174,7 +174,7 @@ def allow_registering_platform_to_frame(response):
         origin = _origin_of(request.args.get("openid_configuration", ""))
         if origin:
             response.headers["Content-Security-Policy"] = content_security_policy(
-                platform_origins(current_app._get_current_object()) + [origin]
+                platform_origins(current_app) + [origin]
             )
     return response
 

@@ -24,7 +24,11 @@ def people(app, role: str, context_id: str = COURSE) -> list[str]:
                 select(SandboxUser.sub)
                 .join(SandboxEnrolment, SandboxEnrolment.user_id == SandboxUser.id)
                 .join(SandboxCourse, SandboxCourse.id == SandboxEnrolment.course_id)
-                .where(SandboxCourse.context_id == context_id, SandboxEnrolment.role == role)
+                .where(
+                    SandboxCourse.context_id == context_id,
+                    SandboxEnrolment.role == role,
+                    SandboxEnrolment.active.is_(True),
+                )
                 .order_by(SandboxEnrolment.id)
             ).scalars()
         )
