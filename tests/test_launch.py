@@ -95,3 +95,16 @@ def test_instructor_sees_people_and_follows_links(live, browser):
     assert people_page.soup.find("table"), "the people table"
     about = browser.get(_nav(people_page, "/space/about"))
     assert about.status == 200 and about.soup.find(id="about-title")
+
+
+def test_platform_key_rotation_is_followed(live, browser):
+    """After the LMS rotates its signing key, the next launch (new kid) refreshes the cached JWKS and works."""
+    import requests
+
+    sub = people(live.app, "student")[0]
+    assert browser.launch("blackboard", sub).status == 200
+    rotated = requests.post(live.lms_url + "/sandbox/api/keys/rotate", json={}, timeout=10)
+    assert rotated.ok, rotated.text
+    page = browser.launch("blackboard", sub)
+    assert page.status == 200, page.text[:1500]
+    assert page.soup.find(id="space-title")
