@@ -143,9 +143,26 @@ def assert_accessible(target: Page | Frame, label: str) -> None:
 # --- artifacts -------------------------------------------------------------------------------------------
 
 
+_TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
 def screenshot(page: Page, name: str) -> Path:
-    """A full-page PNG of the LMS page, the tool iframe included, under ``test-artifacts/`` (git-ignored)."""
+    """A full-page PNG of the LMS page, the tool iframe included, under ``test-artifacts/`` (git-ignored).
+
+    Playwright's ``full_page`` capture resizes the viewport and shoots at once; the cross-site tool iframe
+    paints in its own renderer process and is then caught blank or half laid out. So the viewport is made
+    as tall as the page first, every frame is given two animation frames to paint, and only then the shot
+    is taken.
+    """
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size or {"width": 1280, "height": 900}
+    height = page.evaluate("Math.ceil(document.documentElement.scrollHeight)")
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    try:
+        for frame in page.frames:
+            frame.evaluate(_TWO_FRAMES)
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)
     return path
