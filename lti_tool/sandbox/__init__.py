@@ -42,7 +42,7 @@ def rotate_key_command() -> None:
     from .platform import rotate_platform_key
 
     ensure_seeded()
-    click.echo("New platform signing key: " + rotate_platform_key(db.session))
+    click.echo("New platform signing key: " + rotate_platform_key(db.session()))
 
 
 @sandbox_cli.command("create-course")
@@ -54,7 +54,7 @@ def create_course_command(context_id: str, students: int, privacy: str) -> None:
     from .seed import create_course
 
     ensure_seeded()
-    course = create_course(db.session, context_id, students, privacy=privacy)
+    course = create_course(db.session(), context_id, students, privacy=privacy)
     click.echo(
         f"Course {course.context_id} has {students} generated students: " + _app_url(f"/sandbox/?context={context_id}")
     )
@@ -76,4 +76,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.cli.add_command(sandbox_cli)
-    state(app)
+    state(app).seed = lambda: ensure_seeded(app)

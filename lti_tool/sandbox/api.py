@@ -18,9 +18,9 @@ from typing import Any
 from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 
-from ..extensions import csrf, db
+from ..extensions import csrf
 from . import ags, faults, nrps, oauth, urls
-from .blueprint import bp, public_url, sandbox_url
+from .blueprint import bp, dbs, public_url, sandbox_url
 from .directory import course_by_context
 from .errors import NotFound, SandboxError, UnsupportedMediaType
 from .flavours import get_flavour
@@ -62,12 +62,12 @@ def api(kind: str | None = None) -> Callable:
     def decorator(view: Callable[..., ResponseReturnValue]) -> Callable[..., Response]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
-            decision = faults.decide(db.session, kind) if kind else faults.FaultDecision()
+            decision = faults.decide(dbs(), kind) if kind else faults.FaultDecision()
             if decision.latency_ms:
                 time.sleep(decision.latency_ms / 1000)
             if decision.fail_status:
-                faults.count(db.session, "faults_injected")
-                db.session.commit()
+                faults.count(dbs(), "faults_injected")
+                dbs().commit()
                 err = SandboxError(
                     "Injected fault (sandbox fault injection).",
                     error="temporarily_unavailable",
@@ -79,19 +79,19 @@ def api(kind: str | None = None) -> Callable:
             try:
                 response = current_app.make_response(view(*args, **kwargs))
                 if kind:
-                    faults.count(db.session, kind + "_requests")
-                db.session.commit()
+                    faults.count(dbs(), kind + "_requests")
+                dbs().commit()
             except SandboxError as err:
-                db.session.rollback()
+                dbs().rollback()
                 if kind:
-                    faults.count(db.session, kind + "_requests")
-                    faults.count(db.session, kind + "_errors")
-                    db.session.commit()
+                    faults.count(dbs(), kind + "_requests")
+                    faults.count(dbs(), kind + "_errors")
+                    dbs().commit()
                 log.info("demo LMS %s refused: %s %s", request.path, err.error, err.description)
                 return json_error(err)
             if decision.drop and response.status_code < 400:
-                faults.count(db.session, "responses_dropped")
-                db.session.commit()
+                faults.count(dbs(), "responses_dropped")
+                dbs().commit()
                 return json_error(
                     SandboxError(
                         "The response was dropped after the request was processed (sandbox fault injection).",
@@ -120,7 +120,7 @@ def _args() -> dict[str, str]:
 
 
 def _bearer(flavour: str, any_of: tuple[str, ...]) -> SandboxTool:
-    tool, _ = oauth.authenticate(db.session, request.headers.get("Authorization"), flavour=flavour, any_of=any_of)
+    tool, _ = oauth.authenticate(dbs(), request.headers.get("Authorization"), flavour=flavour, any_of=any_of)
     type_id = request.args.get("type_id")
     if type_id is not None and type_id != str(tool.id):
         raise SandboxError("type_id does not match the tool the access token was issued to.")
@@ -139,14 +139,14 @@ def _paged(page: nrps.Page, mimetype: str) -> Response:
 @api()
 def jwks():
     """The platform's public keys (RS256, with kid)."""
-    return json_response(platform_jwks(db.session), headers={"Cache-Control": "public, max-age=60"})
+    return json_response(platform_jwks(dbs()), headers={"Cache-Control": "public, max-age=60"})
 
 
 @bp.get("/<flavour>/jwks")
 @api()
 def flavour_jwks(flavour: str):
     get_flavour(flavour)
-    return json_response(platform_jwks(db.session), headers={"Cache-Control": "public, max-age=60"})
+    return json_response(platform_jwks(dbs()), headers={"Cache-Control": "public, max-age=60"})
 
 
 @bp.get("/<flavour>/.well-known/openid-configuration")
@@ -166,14 +166,14 @@ def token(flavour: str):
     """Client-credentials grant with a JWT client assertion (1EdTech Security Framework §4.1)."""
     get_flavour(flavour)
     body = oauth.issue_token(
-        db.session,
+        dbs(),
         {k: v for k, v in request.form.items()},
         flavour=flavour,
         token_url=urls.token(sandbox_url(), flavour),
         public_url=public_url(),
         keys=tool_keys(),
     )
-    faults.count(db.session, "tokens_issued")
+    faults.count(dbs(), "tokens_issued")
     return json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
@@ -188,7 +188,7 @@ def memberships(flavour: str, context_id: str):
     get_flavour(flavour)
     tool = _bearer(flavour, (SCOPE_NRPS,))
     page = nrps.memberships(
-        db.session, flavour=flavour, context_id=context_id, args=_args(), sandbox_url=sandbox_url(), tool_id=tool.id
+        dbs(), flavour=flavour, context_id=context_id, args=_args(), sandbox_url=sandbox_url(), tool_id=tool.id
     )
     return _paged(page, nrps.MEDIA_TYPE)
 
@@ -204,21 +204,21 @@ def lineitems(flavour: str, context_id: str):
     get_flavour(flavour)
     if request.method == "POST":
         tool = _bearer(flavour, (SCOPE_LINEITEM,))
-        course = course_by_context(db.session, context_id)
-        item = ags.create_lineitem(db.session, _json_body(ags.LINEITEM), flavour=flavour, course=course, tool=tool)
-        faults.count(db.session, "lineitems_created")
+        course = course_by_context(dbs(), context_id)
+        item = ags.create_lineitem(dbs(), _json_body(ags.LINEITEM), flavour=flavour, course=course, tool=tool)
+        faults.count(dbs(), "lineitems_created")
         return json_response(ags.lineitem_json(item, sandbox_url()), 201, ags.LINEITEM)
     tool = _bearer(flavour, READ_LINEITEMS)
-    course = course_by_context(db.session, context_id)
-    page = ags.list_lineitems(db.session, _args(), flavour=flavour, course=course, tool=tool, sandbox_url=sandbox_url())
+    course = course_by_context(dbs(), context_id)
+    page = ags.list_lineitems(dbs(), _args(), flavour=flavour, course=course, tool=tool, sandbox_url=sandbox_url())
     return _paged(page, ags.LINEITEM_CONTAINER)
 
 
 def _lineitem(flavour: str, context_id: str, item_id: int, any_of: tuple[str, ...]):
     get_flavour(flavour)
     tool = _bearer(flavour, any_of)
-    course = course_by_context(db.session, context_id)
-    return ags.get_lineitem(db.session, item_id, flavour=flavour, course=course, tool=tool), course, tool
+    course = course_by_context(dbs(), context_id)
+    return ags.get_lineitem(dbs(), item_id, flavour=flavour, course=course, tool=tool), course, tool
 
 
 @bp.route("/<flavour>/ags/<context_id>/lineitems/<int:item_id>", methods=["GET", "PUT", "DELETE"])
@@ -232,9 +232,9 @@ def lineitem(flavour: str, context_id: str, item_id: int):
         return json_response(ags.lineitem_json(item, sandbox_url()), mimetype=ags.LINEITEM)
     item, course, tool = _lineitem(flavour, context_id, item_id, (SCOPE_LINEITEM,))
     if request.method == "DELETE":
-        db.session.delete(item)
+        dbs().delete(item)
         return Response(status=204)
-    ags.update_lineitem(db.session, item, _json_body(ags.LINEITEM), course=course, tool=tool)
+    ags.update_lineitem(dbs(), item, _json_body(ags.LINEITEM), course=course, tool=tool)
     return json_response(ags.lineitem_json(item, sandbox_url()), mimetype=ags.LINEITEM)
 
 
@@ -246,9 +246,9 @@ def scores(flavour: str, context_id: str, item_id: int):
     """AGS 2.0 §3.4: post a score; a score not newer than the stored one is ignored (still 200)."""
     item, _, _ = _lineitem(flavour, context_id, item_id, (SCOPE_SCORE,))
     data = _json_body(ags.SCORE)
-    faults.count(db.session, "score_posts")
-    applied = ags.post_score(db.session, item, data)
-    faults.count(db.session, "scores_recorded" if applied else "scores_ignored")
+    faults.count(dbs(), "score_posts")
+    applied = ags.post_score(dbs(), item, data)
+    faults.count(dbs(), "scores_recorded" if applied else "scores_ignored")
     result_url = urls.result(sandbox_url(), flavour, context_id, item.id, data["userId"])
     return json_response(
         {"resultUrl": result_url}, headers={"X-Sandbox-Score-Status": "recorded" if applied else "ignored-stale"}
@@ -262,7 +262,7 @@ def scores(flavour: str, context_id: str, item_id: int):
 def results(flavour: str, context_id: str, item_id: int):
     """AGS 2.0 §3.3: the results of a line item, paged."""
     item, _, _ = _lineitem(flavour, context_id, item_id, (SCOPE_RESULT_READONLY,))
-    return _paged(ags.results(db.session, item, _args(), sandbox_url=sandbox_url()), ags.RESULT_CONTAINER)
+    return _paged(ags.results(dbs(), item, _args(), sandbox_url=sandbox_url()), ags.RESULT_CONTAINER)
 
 
 # --- dynamic registration -------------------------------------------------------------------------------
@@ -277,12 +277,12 @@ def register(flavour: str):
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("Send the client registration as application/json.")
     tool, answer = register_tool(
-        db.session,
+        dbs(),
         request.get_json(force=True, silent=True),
         flavour=fl.code,
         authorization=request.headers.get("Authorization"),
     )
-    faults.count(db.session, "registrations")
+    faults.count(dbs(), "registrations")
     log.info("demo %s registered tool %s (%s)", fl.code, tool.client_id, tool.status)
     return json_response(answer)
 
@@ -302,17 +302,17 @@ def fault_settings():
     """Read, replace (JSON) or clear the injected faults for the token, NRPS and AGS endpoints."""
     _require_sandbox()
     if request.method == "POST":
-        return json_response(faults.set_faults(db.session, _json_body()))
+        return json_response(faults.set_faults(dbs(), _json_body()))
     if request.method == "DELETE":
-        return json_response(faults.set_faults(db.session, {}))
-    return json_response(faults.fault_settings(db.session))
+        return json_response(faults.set_faults(dbs(), {}))
+    return json_response(faults.fault_settings(dbs()))
 
 
 @bp.get("/stats")
 @api()
 def stats():
     """Counters (token requests, score posts, faults…) and totals, for benchmarks."""
-    return json_response(faults.stats(db.session))
+    return json_response(faults.stats(dbs()))
 
 
 @bp.post("/stats/reset")
@@ -321,8 +321,8 @@ def stats():
 def stats_reset():
     _require_sandbox()
     _json_body()
-    faults.reset_stats(db.session)
-    return json_response(faults.stats(db.session))
+    faults.reset_stats(dbs())
+    return json_response(faults.stats(dbs()))
 
 
 @bp.post("/api/keys/rotate")
@@ -332,8 +332,8 @@ def api_rotate_key():
     """Rotate the platform signing key (the old key stays published). Body: ``{}``."""
     _require_sandbox()
     _json_body()
-    kid = rotate_platform_key(db.session)
-    return json_response({"kid": kid, "jwks": platform_jwks(db.session)})
+    kid = rotate_platform_key(dbs())
+    return json_response({"kid": kid, "jwks": platform_jwks(dbs())})
 
 
 @bp.post("/api/courses")
@@ -354,5 +354,5 @@ def api_create_course():
     title = data.get("title")
     if title is not None and not isinstance(title, str):
         raise SandboxError("title must be a string.")
-    course = create_course(db.session, context_id.strip(), students, title=title, privacy=privacy)
+    course = create_course(dbs(), context_id.strip(), students, title=title, privacy=privacy)
     return json_response({"context_id": course.context_id, "title": course.title, "privacy": course.privacy}, 201)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
+from sqlalchemy.orm import Session
+
+from ..extensions import db
 
 bp = Blueprint(
     "sandbox",
@@ -12,6 +15,11 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+
+
+def dbs() -> Session:
+    """The request's database session (the scoped session's current ``Session``)."""
+    return db.session()
 
 
 def sandbox_url() -> str:

@@ -114,7 +114,8 @@ def apply_response(
         if not isinstance(custom, dict):
             outcome.skipped.append(f"item {index}: custom must be an object")
             continue
-        title = item.get("title") if isinstance(item.get("title"), str) and item["title"].strip() else tool.name
+        raw_title = item.get("title")
+        title = raw_title.strip() if isinstance(raw_title, str) and raw_title.strip() else tool.name
         link = SandboxResourceLink(
             link_id=str(uuid.uuid4()),
             flavour=tool.flavour,

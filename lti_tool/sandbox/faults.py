@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -173,5 +173,5 @@ def stats(session: Session) -> dict[str, Any]:
 
 
 def reset_stats(session: Session) -> None:
-    session.execute(SandboxCounter.__table__.delete())
+    session.execute(delete(SandboxCounter))
     session.commit()

@@ -33,11 +33,11 @@ MESSAGE_HINT_SALT = "sandbox.lti_message_hint"
 HINT_MAX_AGE = 3600
 
 
-def _serializer(secret: str, salt: str) -> URLSafeTimedSerializer:
+def _serializer(secret: str | bytes, salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=salt)
 
 
-def _read(secret: str, salt: str, value: str, what: str) -> dict[str, Any]:
+def _read(secret: str | bytes, salt: str, value: str, what: str) -> dict[str, Any]:
     try:
         data = _serializer(secret, salt).loads(value, max_age=HINT_MAX_AGE)
     except SignatureExpired as err:
@@ -64,7 +64,7 @@ def login_initiation(
     link_id: str | None,
     message_type: str,
     client_id: str | None,
-    secret: str,
+    secret: str | bytes,
     sandbox_url: str,
     public_url: str,
 ) -> LoginInitiation:
@@ -136,7 +136,7 @@ def authorize(
     params: dict[str, str],
     *,
     flavour: str,
-    secret: str,
+    secret: str | bytes,
     sandbox_url: str,
     public_url: str,
 ) -> AuthResponse:

@@ -221,48 +221,44 @@ def seed_sandbox(session: Session) -> SandboxCourse:
     return course
 
 
+def _ensure_tool_platform(
+    session: Session, flavour: str, client_id: str, deployment_id: str, sandbox_url: str
+) -> Platform:
+    fl = FLAVOURS[flavour]
+    issuer = urls.issuer(sandbox_url, flavour)
+    suffix = "" if client_id == fl.client_id else f" ({client_id})"
+    platform = get_or_create(
+        session,
+        lambda: session.execute(
+            select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
+        ).scalar_one_or_none(),
+        lambda: Platform(
+            name=fl.platform_name + suffix,
+            issuer=issuer,
+            client_id=client_id,
+            auth_login_url=urls.auth(sandbox_url, flavour),
+            auth_token_url=urls.token(sandbox_url, flavour),
+            jwks_url=urls.jwks(sandbox_url),
+            product_family=fl.code,
+            registered_via="sandbox",
+        ),
+    )
+    get_or_create(
+        session,
+        lambda: session.execute(
+            select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id)
+        ).scalar_one_or_none(),
+        lambda: Deployment(platform_id=platform.id, deployment_id=deployment_id, name="Demo LMS deployment"),
+    )
+    return platform
+
+
 def seed_tool_platforms(session: Session, *, sandbox_url: str, public_url: str) -> list[Platform]:
     """Tool-side registrations of the demo LMS: one ``Platform`` per client id, with its ``Deployment``."""
-    platforms = []
-    for flavour, client_id, deployment_id in demo_clients():
-        fl = FLAVOURS[flavour]
-        issuer = urls.issuer(sandbox_url, flavour)
-
-        def find(issuer: str = issuer, client_id: str = client_id) -> Platform | None:
-            return session.execute(
-                select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
-            ).scalar_one_or_none()
-
-        def create(issuer: str = issuer, client_id: str = client_id, fl=fl) -> Platform:
-            suffix = "" if client_id == fl.client_id else f" ({client_id})"
-            return Platform(
-                name=fl.platform_name + suffix,
-                issuer=issuer,
-                client_id=client_id,
-                auth_login_url=urls.auth(sandbox_url, fl.code),
-                auth_token_url=urls.token(sandbox_url, fl.code),
-                jwks_url=urls.jwks(sandbox_url),
-                product_family=fl.code,
-                registered_via="sandbox",
-            )
-
-        platform = get_or_create(session, find, create)
-        platforms.append(platform)
-
-        def find_dep(platform: Platform = platform, deployment_id: str = deployment_id) -> Deployment | None:
-            return session.execute(
-                select(Deployment).where(
-                    Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
-                )
-            ).scalar_one_or_none()
-
-        get_or_create(
-            session,
-            find_dep,
-            lambda platform=platform, deployment_id=deployment_id: Deployment(
-                platform_id=platform.id, deployment_id=deployment_id, name="Demo LMS deployment"
-            ),
-        )
+    platforms = [
+        _ensure_tool_platform(session, flavour, client_id, deployment_id, sandbox_url)
+        for flavour, client_id, deployment_id in demo_clients()
+    ]
     session.commit()
     return platforms
 

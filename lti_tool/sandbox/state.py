@@ -7,6 +7,7 @@ public keys.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
@@ -21,6 +22,8 @@ class SandboxState:
     seeded: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     keys: ToolKeys = field(default_factory=ToolKeys)
+    # ``app.extensions["sandbox"].seed()``: create the demo platforms now (inside an app context).
+    seed: Callable[[], None] | None = None
 
 
 def state(app: Flask | None = None) -> SandboxState:
@@ -40,7 +43,7 @@ def ensure_seeded(app: Flask | None = None) -> None:
     with current.lock:
         if current.seeded:
             return
-        seed_all(db.session, sandbox_url=app.config["SANDBOX_URL"], public_url=app.config["PUBLIC_URL"])
+        seed_all(db.session(), sandbox_url=app.config["SANDBOX_URL"], public_url=app.config["PUBLIC_URL"])
         current.seeded = True
 
 

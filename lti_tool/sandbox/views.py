@@ -16,9 +16,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..extensions import csrf, db
+from ..extensions import csrf
 from . import oidc, urls
-from .blueprint import bp, public_url, sandbox_url
+from .blueprint import bp, dbs, public_url, sandbox_url
 from .deep_linking import apply_response, verify_response
 from .directory import course_by_context, placements, roster, tools
 from .errors import AuthRequestError, SandboxError, ToolPending
@@ -60,7 +60,7 @@ def prepare() -> Any:
 
 @bp.errorhandler(SandboxError)
 def sandbox_error(err: SandboxError):
-    db.session.rollback()
+    dbs().rollback()
     log.info("demo LMS refused %s: %s", request.path, err.description)
     title = _("Pending tool") if isinstance(err, ToolPending) else _("The demo LMS could not do that")
     page = render_template(
@@ -88,16 +88,16 @@ def _flavour_arg() -> str:
 def course():
     """The course page: placements, participants with "Open as …" buttons, and the tool iframe."""
     flavour = _flavour_arg()
-    course = course_by_context(db.session, request.args.get("context") or DEFAULT_CONTEXT_ID)
-    installed = tools(db.session, flavour)
+    course = course_by_context(dbs(), request.args.get("context") or DEFAULT_CONTEXT_ID)
+    installed = tools(dbs(), flavour)
     for tool in installed:
         if tool.is_active:
             # An installed tool appears in every course's menu, as with a course navigation placement.
-            default_placement(db.session, flavour, course, tool)
-    db.session.commit()
-    people = roster(db.session, course)
-    admins = db.session.execute(select(SandboxUser).where(SandboxUser.is_site_admin.is_(True))).scalars().all()
-    courses = db.session.execute(select(SandboxCourse).order_by(SandboxCourse.id).limit(50)).scalars().all()
+            default_placement(dbs(), flavour, course, tool)
+    dbs().commit()
+    people = roster(dbs(), course)
+    admins = dbs().execute(select(SandboxUser).where(SandboxUser.is_site_admin.is_(True))).scalars().all()
+    courses = dbs().execute(select(SandboxCourse).order_by(SandboxCourse.id).limit(50)).scalars().all()
     instructor = next((u for e, u in people if e.role == "instructor"), None)
     return render_template(
         "sandbox/course.html",
@@ -107,7 +107,7 @@ def course():
         people=people,
         admins=admins,
         instructor=instructor,
-        placements=placements(db.session, flavour, course),
+        placements=placements(dbs(), flavour, course),
         tools=installed,
         privacy_levels=PRIVACY_LEVELS,
         issuer=urls.issuer(sandbox_url(), flavour),
@@ -129,7 +129,7 @@ def start(flavour: str):
         raise SandboxError(_("Choose a person to open the tool as."))
     message = DEEP_LINKING_REQUEST if request.args.get("message") == "deep_link" else RESOURCE_LINK_REQUEST
     initiation = oidc.login_initiation(
-        db.session,
+        dbs(),
         flavour=flavour,
         user_sub=user,
         context_id=request.args.get("context") or DEFAULT_CONTEXT_ID,
@@ -172,7 +172,7 @@ def auth(flavour: str):
     params = {k: v for k, v in request.values.items()}
     try:
         answer = oidc.authorize(
-            db.session,
+            dbs(),
             params,
             flavour=flavour,
             secret=current_app.secret_key or "",
@@ -180,7 +180,7 @@ def auth(flavour: str):
             public_url=public_url(),
         )
     except AuthRequestError as err:
-        db.session.rollback()
+        dbs().rollback()
         if err.redirect_uri is None:
             page = render_template(
                 "sandbox/error.html",
@@ -197,8 +197,8 @@ def auth(flavour: str):
             fields=oidc.error_fields(err),
             message=_("Returning to the tool…"),
         )
-    count(db.session, "launches")
-    db.session.commit()
+    count(dbs(), "launches")
+    dbs().commit()
     return render_template(
         "sandbox/autosubmit.html", action=answer.redirect_uri, fields=answer.fields, message=_("Opening the tool…")
     )
@@ -213,11 +213,11 @@ def deep_link_return(flavour: str):
     if not token:
         raise SandboxError(_("The tool sent no deep linking response (JWT)."))
     tool, claims, echoed = verify_response(
-        db.session, token, flavour=flavour, sandbox_url=sandbox_url(), public_url=public_url(), keys=tool_keys()
+        dbs(), token, flavour=flavour, sandbox_url=sandbox_url(), public_url=public_url(), keys=tool_keys()
     )
-    outcome = apply_response(db.session, tool, claims, echoed, public_url=public_url())
-    count(db.session, "deep_link_returns")
-    db.session.commit()
+    outcome = apply_response(dbs(), tool, claims, echoed, public_url=public_url())
+    count(dbs(), "deep_link_returns")
+    dbs().commit()
     return render_template(
         "sandbox/deep_link_done.html",
         outcome=outcome,
@@ -234,12 +234,12 @@ def tools_page(flavour: str):
 
 
 def _render_tools(flavour: str, *, dialog_url: str | None = None, error: str | None = None, status: int = 200):
-    keys = db.session.execute(select(SandboxKey).order_by(SandboxKey.created_at.desc())).scalars().all()
+    keys = dbs().execute(select(SandboxKey).order_by(SandboxKey.created_at.desc())).scalars().all()
     return (
         render_template(
             "sandbox/tools.html",
             flavour=FLAVOURS[flavour],
-            tools=tools(db.session, flavour),
+            tools=tools(dbs(), flavour),
             keys=keys,
             dialog_url=dialog_url,
             error=error,
@@ -259,23 +259,23 @@ def tools_add(flavour: str):
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         return _render_tools(flavour, error=_("Enter the tool's registration URL (http or https)."), status=400)
-    token = issue_registration_token(db.session, flavour)
-    db.session.commit()
+    token = issue_registration_token(dbs(), flavour)
+    dbs().commit()
     return _render_tools(flavour, dialog_url=registration_start_url(url, flavour, sandbox_url(), token))
 
 
 @bp.post("/<flavour>/tools/<int:tool_id>/activate")
 def tools_activate(flavour: str, tool_id: int):
     get_flavour(flavour)
-    activate_tool(db.session, flavour, tool_id)
-    db.session.commit()
+    activate_tool(dbs(), flavour, tool_id)
+    dbs().commit()
     return redirect(url_for("sandbox.tools_page", flavour=flavour), code=303)
 
 
 @bp.post("/keys/rotate")
 def keys_rotate():
     """Rotate the platform signing key; the old key stays in the JWKS."""
-    rotate_platform_key(db.session)
+    rotate_platform_key(dbs())
     flavour = request.form.get("flavour") or DEFAULT_FLAVOUR
     return redirect(url_for("sandbox.tools_page", flavour=get_flavour(flavour).code), code=303)
 
@@ -283,12 +283,12 @@ def keys_rotate():
 @bp.post("/courses/<context_id>/privacy")
 def course_privacy(context_id: str):
     """Change what the LMS shares about people in a course (names, emails) — to exercise pseudonyms."""
-    course = course_by_context(db.session, context_id)
+    course = course_by_context(dbs(), context_id)
     privacy = request.form.get("privacy") or ""
     if privacy not in PRIVACY_LEVELS:
         raise SandboxError(_("Unknown privacy level."))
     course.privacy = privacy
-    db.session.commit()
+    dbs().commit()
     flavour = get_flavour(request.form.get("flavour") or DEFAULT_FLAVOUR).code
     return redirect(url_for("sandbox.course", flavour=flavour, context=context_id), code=303)
 
@@ -299,21 +299,27 @@ def gradebook():
     flavour = request.args.get("flavour") or ""
     if flavour:
         get_flavour(flavour)
-    course = course_by_context(db.session, request.args.get("context") or DEFAULT_CONTEXT_ID)
+    course = course_by_context(dbs(), request.args.get("context") or DEFAULT_CONTEXT_ID)
     query = select(SandboxLineItem).where(SandboxLineItem.course_id == course.id)
     if flavour:
         query = query.where(SandboxLineItem.flavour == flavour)
-    columns = db.session.execute(query.order_by(SandboxLineItem.flavour, SandboxLineItem.id)).scalars().all()
-    students = db.session.execute(
-        select(SandboxUser, SandboxEnrolment)
-        .join(SandboxEnrolment, SandboxEnrolment.user_id == SandboxUser.id)
-        .where(SandboxEnrolment.course_id == course.id, SandboxEnrolment.role == "student")
-        .order_by(SandboxEnrolment.id)
-        .limit(500)
-    ).all()
-    results = db.session.execute(
-        select(SandboxResult).where(SandboxResult.line_item_id.in_([c.id for c in columns] or [0]))
-    ).scalars()
+    columns = dbs().execute(query.order_by(SandboxLineItem.flavour, SandboxLineItem.id)).scalars().all()
+    students = (
+        dbs()
+        .execute(
+            select(SandboxUser, SandboxEnrolment)
+            .join(SandboxEnrolment, SandboxEnrolment.user_id == SandboxUser.id)
+            .where(SandboxEnrolment.course_id == course.id, SandboxEnrolment.role == "student")
+            .order_by(SandboxEnrolment.id)
+            .limit(500)
+        )
+        .all()
+    )
+    results = (
+        dbs()
+        .execute(select(SandboxResult).where(SandboxResult.line_item_id.in_([c.id for c in columns] or [0])))
+        .scalars()
+    )
     cells = {(r.line_item_id, r.user_id): r for r in results}
     return render_template(
         "sandbox/gradebook.html",
@@ -328,14 +334,14 @@ def gradebook():
 @bp.get("/mailbox")
 def mailbox():
     """Emails the tool "sent" in the demo (newest first)."""
-    mails = db.session.execute(select(SandboxMail).order_by(SandboxMail.id.desc()).limit(200)).scalars().all()
+    mails = dbs().execute(select(SandboxMail).order_by(SandboxMail.id.desc()).limit(200)).scalars().all()
     return render_template("sandbox/mailbox.html", mails=mails)
 
 
 @bp.get("/mailbox/<int:mail_id>")
 def mail_html(mail_id: int):
     """The HTML body of one email, shown in a sandboxed frame of the mailbox page."""
-    mail = db.session.get(SandboxMail, mail_id)
+    mail = dbs().get(SandboxMail, mail_id)
     if mail is None or not mail.body_html:
         abort(404)
     response = current_app.response_class(mail.body_html, mimetype="text/html")
