@@ -1,0 +1,117 @@
+"""The baseline for ``benchmarks/launch.py``: a minimal LTI 1.3 tool built only from pylti1p3's stock parts.
+
+``FlaskOIDCLogin`` and ``FlaskMessageLaunch`` with a ``ToolConfDict``, Flask's cookie session as the launch
+data store (pylti1p3's default ``SessionDataStorage``), no database. The routes mirror Mentoring Space's:
+``/lti/login`` → ``/lti/launch`` (303) → ``/page?launch_id=…``, which restores the launch from the session
+and renders a small page with the user's name, as a pylti1p3 tool's first page does.
+
+The one addition to a bare setup is pylti1p3's own public-key caching (``set_public_key_caching``) with a
+per-process dict, so the baseline does not fetch the platform JWKS on every launch; Mentoring Space caches it
+too, and a baseline that did one more HTTP call per launch would flatter us.
+
+Configured from the environment by the benchmark (it is not a deployable tool):
+``STOCK_ISSUER``, ``STOCK_CLIENT_ID``, ``STOCK_DEPLOYMENT_ID``, ``STOCK_AUTH_LOGIN_URL``,
+``STOCK_AUTH_TOKEN_URL``, ``STOCK_JWKS_URL``, ``STOCK_PRIVATE_KEY_FILE``, ``STOCK_PUBLIC_KEY_FILE``,
+``SECRET_KEY``. Serve it with ``gunicorn 'stock_pylti1p3_app:create_app()'`` from this folder.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import typing as t
+from pathlib import Path
+
+from flask import Flask, redirect, render_template_string, url_for
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.launch_data_storage.base import LaunchDataStorage
+from pylti1p3.tool_config import ToolConfDict
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Stock tool</title></head>
+<body><main><h1>Hello, {{ name }}</h1><p>{{ course }}</p>
+<p><a href="{{ url_for('page', launch_id=launch_id) }}">Reload</a></p></main></body></html>"""
+
+
+class ProcessKeySetCache(LaunchDataStorage[t.Any]):
+    """A dict for pylti1p3's public-key cache (key sets only; state and nonces stay in the session)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._data: dict[str, tuple[float, t.Any]] = {}
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def get_value(self, key: str) -> t.Any:
+        found = self._data.get(self._prepare_key(key))
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def set_value(self, key: str, value: t.Any, exp: int | None = None) -> None:
+        self._data[self._prepare_key(key)] = (time.monotonic() + (exp or 3600), value)
+
+    def check_value(self, key: str) -> bool:
+        return self.get_value(key) is not None
+
+
+def tool_conf_from_env() -> ToolConfDict:
+    env = os.environ
+    iss = env["STOCK_ISSUER"]
+    client_id = env["STOCK_CLIENT_ID"]
+    conf = ToolConfDict(
+        {
+            iss: [
+                {
+                    "default": True,
+                    "client_id": client_id,
+                    "auth_login_url": env["STOCK_AUTH_LOGIN_URL"],
+                    "auth_token_url": env["STOCK_AUTH_TOKEN_URL"],
+                    "key_set_url": env["STOCK_JWKS_URL"],
+                    "key_set": None,
+                    "deployment_ids": [env["STOCK_DEPLOYMENT_ID"]],
+                }
+            ]
+        }
+    )
+    conf.set_private_key(iss, Path(env["STOCK_PRIVATE_KEY_FILE"]).read_text(), client_id=client_id)
+    conf.set_public_key(iss, Path(env["STOCK_PUBLIC_KEY_FILE"]).read_text(), client_id=client_id)
+    return conf
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    tool_conf = tool_conf_from_env()
+    key_cache = ProcessKeySetCache()
+
+    @app.route("/lti/login", methods=["GET", "POST"])
+    def login():
+        oidc_login = FlaskOIDCLogin(FlaskRequest(), tool_conf)
+        return oidc_login.redirect(url_for("launch", _external=True))
+
+    @app.route("/lti/launch", methods=["POST"])
+    def launch():
+        message_launch = FlaskMessageLaunch(FlaskRequest(), tool_conf)
+        message_launch.set_public_key_caching(key_cache, cache_lifetime=3600)
+        message_launch.get_launch_data()  # validates: state, format, nonce, registration, signature, deployment
+        return redirect(url_for("page", launch_id=message_launch.get_launch_id()), code=303)
+
+    @app.route("/page")
+    def page():
+        from flask import request
+
+        launch_id = request.args.get("launch_id", "")
+        message_launch = FlaskMessageLaunch.from_cache(launch_id, FlaskRequest(), tool_conf)
+        body = message_launch.get_launch_data()
+        context = body.get("https://purl.imsglobal.org/spec/lti/claim/context") or {}
+        return render_template_string(
+            PAGE, name=body.get("name") or body.get("sub"), course=context.get("title"), launch_id=launch_id
+        )
+
+    @app.route("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app
