@@ -1251,3 +1251,17 @@ def test_signed_claims_round_trip_with_the_python_api(seeded):
     assert jwt.get_unverified_header(token)["kid"] == kid
     decoded = verify_id_token(live, token, "mentoring-demo-blackboard")
     assert decoded["https://example.com/claim"] == {"x": 1}
+
+
+def test_cli_seeds_and_creates_big_courses(seeded):
+    """`flask sandbox seed` is idempotent and `flask sandbox create-course` enrols generated students."""
+    live = seeded
+    runner = live.app.test_cli_runner()
+    result = runner.invoke(args=["sandbox", "seed"])
+    assert result.exit_code == 0 and "/sandbox/" in result.output
+    context_id = "cli-" + uuid.uuid4().hex[:8]
+    result = runner.invoke(args=["sandbox", "create-course", context_id, "--students", "40"])
+    assert result.exit_code == 0, result.output
+    token = access_token(live, "moodle", [NRPS_SCOPE])
+    pages = follow_next(f"{live.lms_url}/sandbox/moodle/nrps/{context_id}", token, NRPS_TYPE)
+    assert sum(len(p.json()["members"]) for p in pages) == 42
