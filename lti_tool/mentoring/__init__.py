@@ -1,0 +1,1 @@
+"""Mentoring domain: programs, profiles, matching, threads, goals, meetings and evaluations."""
