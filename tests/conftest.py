@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from lti_tool import create_app
@@ -28,9 +30,12 @@ def _database_uri(tmp: Path) -> str:
 
 
 def _reset_schema(app) -> None:
+    """An empty database built by the migrations, as `make demo` and production build it."""
     with app.app_context():
         db.drop_all()
-        db.create_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
 
 
 def _flush_redis() -> None:
