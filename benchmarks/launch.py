@@ -154,8 +154,10 @@ class Platform:
 
 
 def prepare_database(env: dict[str, str], public_url: str, sandbox_url: str, tool_targets: list[str]) -> Platform:
-    """Create the schema, seed the demo LMS and the tool's registrations, and build each person's claims."""
+    """Migrate the schema, seed the demo LMS and the tool's registrations, and build each person's claims."""
     os.environ.update(env)  # lti_tool.config reads the environment when it is imported
+    from flask_migrate import upgrade
+
     from lti_tool import create_app
     from lti_tool.config import Config
     from lti_tool.extensions import db
@@ -166,7 +168,7 @@ def prepare_database(env: dict[str, str], public_url: str, sandbox_url: str, too
 
     app = create_app(Config, PUBLIC_URL=public_url, SANDBOX_URL=sandbox_url, SANDBOX_ENABLED=True)
     with app.app_context():
-        db.create_all()
+        upgrade()  # the migrations, as `flask db upgrade` in production
         ensure_seeded(app)  # what `flask sandbox seed` and the first demo LMS request do
         fl = FLAVOURS[FLAVOUR]
         private_pem, kid = platform_private_key(db.session)
