@@ -96,6 +96,9 @@ def live(tmp_path_factory) -> Iterator[LiveServer]:
     server = LiveServer(app, port).start()
     yield server
     server.stop()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
