@@ -41,8 +41,9 @@ def _platform(platform_id: int) -> Platform:
 @click.option("--auth-audience", default=None, help="Token audience when it differs from the token URL.")
 @click.option("--deployment-id", "deployment_ids", multiple=True, help="Deployment ID(s); repeat for several.")
 @click.option("--product-family", default=None, help="moodle, canvas, BlackboardLearn, desire2learn …")
-def add_platform(name, issuer, client_id, auth_login_url, auth_token_url, jwks_url, auth_audience,
-                 deployment_ids, product_family):
+def add_platform(
+    name, issuer, client_id, auth_login_url, auth_token_url, jwks_url, auth_audience, deployment_ids, product_family
+):
     """Register an LMS by hand (when dynamic registration is not available)."""
     platform = Platform(
         name=name,
@@ -68,8 +69,10 @@ def add_platform(name, issuer, client_id, auth_login_url, auth_token_url, jwks_u
     db.session.commit()
     click.echo(f"Registered platform {platform.id}: {platform.name} ({platform.issuer}, client {platform.client_id})")
     if not deployment_ids:
-        click.echo("No deployment yet: add one with `flask platforms add-deployment "
-                   f"{platform.id} DEPLOYMENT_ID` before the first launch.")
+        click.echo(
+            "No deployment yet: add one with `flask platforms add-deployment "
+            f"{platform.id} DEPLOYMENT_ID` before the first launch."
+        )
 
 
 @platforms_cli.command("add-deployment")
@@ -97,8 +100,10 @@ def list_platforms():
     for p in rows:
         state = "active" if p.is_active else "DISABLED"
         deployments = ", ".join(d.deployment_id + ("" if d.is_active else " (disabled)") for d in p.deployments)
-        click.echo(f"{p.id:>4}  {state:<8}  {p.name}  iss={p.issuer}  client_id={p.client_id}  "
-                   f"via={p.registered_via}  deployments=[{deployments or '-'}]")
+        click.echo(
+            f"{p.id:>4}  {state:<8}  {p.name}  iss={p.issuer}  client_id={p.client_id}  "
+            f"via={p.registered_via}  deployments=[{deployments or '-'}]"
+        )
 
 
 def _set_active(platform_id: int, active: bool) -> None:

@@ -25,13 +25,20 @@ def cli_app(tmp_path):
 def _add(runner, *extra, client_id="abc123"):
     return runner.invoke(
         args=[
-            "platforms", "add",
-            "--name", "University Moodle",
-            "--issuer", "https://moodle.example.edu",
-            "--client-id", client_id,
-            "--auth-login-url", "https://moodle.example.edu/mod/lti/auth.php",
-            "--auth-token-url", "https://moodle.example.edu/mod/lti/token.php",
-            "--jwks-url", "https://moodle.example.edu/mod/lti/certs.php",
+            "platforms",
+            "add",
+            "--name",
+            "University Moodle",
+            "--issuer",
+            "https://moodle.example.edu",
+            "--client-id",
+            client_id,
+            "--auth-login-url",
+            "https://moodle.example.edu/mod/lti/auth.php",
+            "--auth-token-url",
+            "https://moodle.example.edu/mod/lti/token.php",
+            "--jwks-url",
+            "https://moodle.example.edu/mod/lti/certs.php",
             *extra,
         ]
     )
@@ -74,8 +81,22 @@ def test_duplicate_and_bad_input_get_clear_errors(cli_app):
     duplicate = _add(runner)
     assert duplicate.exit_code != 0 and "already registered" in duplicate.output
     bad = runner.invoke(
-        args=["platforms", "add", "--name", "x", "--issuer", "i", "--client-id", "c",
-              "--auth-login-url", "/relative", "--auth-token-url", "https://t", "--jwks-url", "https://j"]
+        args=[
+            "platforms",
+            "add",
+            "--name",
+            "x",
+            "--issuer",
+            "i",
+            "--client-id",
+            "c",
+            "--auth-login-url",
+            "/relative",
+            "--auth-token-url",
+            "https://t",
+            "--jwks-url",
+            "https://j",
+        ]
     )
     assert bad.exit_code != 0 and "absolute http(s) URL" in bad.output
     missing = runner.invoke(args=["platforms", "disable", "999"])

@@ -38,7 +38,10 @@ def test_instructor_adds_items_and_platform_verifies_response(live, browser):
     jwks = jwt.PyJWKClient(live.tool_url + "/.well-known/jwks.json")
     key = jwks.get_signing_key_from_jwt(token)
     claims = jwt.decode(
-        token, key.key, algorithms=["RS256"], audience=live.lms_url + "/sandbox/moodle",
+        token,
+        key.key,
+        algorithms=["RS256"],
+        audience=live.lms_url + "/sandbox/moodle",
         issuer="mentoring-demo-moodle",
     )
     assert claims["https://purl.imsglobal.org/spec/lti/claim/message_type"] == "LtiDeepLinkingResponse"

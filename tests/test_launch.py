@@ -53,7 +53,9 @@ def test_identity_is_per_platform(live, browser):
     assert browser.launch("canvas", sub).status == 200
     with live.app.app_context():
         count = db.session.execute(select(db.func.count()).select_from(Person).where(Person.sub == sub)).scalar()
-        courses = db.session.execute(select(db.func.count()).select_from(Course).where(Course.context_id == COURSE)).scalar()
+        courses = db.session.execute(
+            select(db.func.count()).select_from(Course).where(Course.context_id == COURSE)
+        ).scalar()
     assert count == 2
     assert courses >= 2
 

@@ -82,14 +82,24 @@ CASES = [
     ("unknown-kid", None, _unknown_kid, 401, "invalid_token"),
     ("unknown-issuer", _set("iss", "https://evil.example.org"), None, 403, "unknown_platform"),
     ("unknown-client-id", _set("aud", "someone-else"), None, 403, "unknown_platform"),
-    ("aud-list-without-azp", lambda c: c.update(aud=[c["aud"] if isinstance(c["aud"], str) else c["aud"][0], "x"]),
-     None, 401, "invalid_token"),
+    (
+        "aud-list-without-azp",
+        lambda c: c.update(aud=[c["aud"] if isinstance(c["aud"], str) else c["aud"][0], "x"]),
+        None,
+        401,
+        "invalid_token",
+    ),
     ("azp-mismatch", lambda c: c.update(azp="another-client"), None, 401, "invalid_token"),
     ("missing-exp", _drop("exp"), None, 401, "invalid_token"),
     ("expired", lambda c: c.update(exp=int(time.time()) - 600, iat=int(time.time()) - 900), None, 401, "invalid_token"),
     ("missing-iat", _drop("iat"), None, 401, "invalid_token"),
-    ("iat-in-future", lambda c: c.update(iat=int(time.time()) + 900, exp=int(time.time()) + 1200), None, 401,
-     "invalid_token"),
+    (
+        "iat-in-future",
+        lambda c: c.update(iat=int(time.time()) + 900, exp=int(time.time()) + 1200),
+        None,
+        401,
+        "invalid_token",
+    ),
     ("issued-too-long-ago", lambda c: c.update(iat=int(time.time()) - 7200), None, 401, "invalid_token"),
     ("missing-nonce", _drop("nonce"), None, 401, "invalid_token"),
     ("nonce-not-from-login", _set("nonce", "a-nonce-we-never-issued"), None, 401, "invalid_token"),
@@ -102,8 +112,13 @@ CASES = [
     ("missing-sub", _drop("sub"), None, 400, "invalid_claims"),
     ("missing-deployment", _drop(CLAIM + "deployment_id"), None, 400, "invalid_claims"),
     ("unregistered-deployment", _set(CLAIM + "deployment_id", "not-registered"), None, 403, "unknown_deployment"),
-    ("foreign-target-link-uri", _set(CLAIM + "target_link_uri", "https://evil.example.org/phish"), None, 400,
-     "forbidden_target"),
+    (
+        "foreign-target-link-uri",
+        _set(CLAIM + "target_link_uri", "https://evil.example.org/phish"),
+        None,
+        400,
+        "forbidden_target",
+    ),
 ]
 
 
@@ -169,8 +184,14 @@ def test_state_cookie_mismatch_is_refused(live, browser, victim):
 
     with live.app.app_context():
         claims = build_launch_claims(
-            db.session, flavour="moodle", user_sub=victim, context_id="course-101", nonce=auth["nonce"],
-            target_link_uri=live.tool_url + "/lti/launch", client_id=auth["client_id"], sandbox_url=live.lms_url,
+            db.session,
+            flavour="moodle",
+            user_sub=victim,
+            context_id="course-101",
+            nonce=auth["nonce"],
+            target_link_uri=live.tool_url + "/lti/launch",
+            client_id=auth["client_id"],
+            sandbox_url=live.lms_url,
         )
         pem, kid = platform_private_key(db.session)
     page = browser.post_launch(sign_jwt(claims, pem, kid), auth["state"])
@@ -194,8 +215,10 @@ def test_cookieless_launch_works(live, cookieless_browser):
         ({"login_hint": "x", "target_link_uri": "{tool}/lti/launch"}, "bad_request"),
         ({"iss": "{iss}", "target_link_uri": "{tool}/lti/launch"}, "bad_request"),
         ({"iss": "{iss}", "login_hint": "x"}, "bad_request"),
-        ({"iss": "https://unknown.example.org", "login_hint": "x", "target_link_uri": "{tool}/lti/launch"},
-         "unknown_platform"),
+        (
+            {"iss": "https://unknown.example.org", "login_hint": "x", "target_link_uri": "{tool}/lti/launch"},
+            "unknown_platform",
+        ),
         ({"iss": "{iss}", "login_hint": "x", "target_link_uri": "https://evil.example.org/"}, "forbidden_target"),
         ({"iss": "{iss}", "login_hint": "x", "target_link_uri": "{tool}.evil.example.org/x"}, "forbidden_target"),
     ],

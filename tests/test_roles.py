@@ -5,7 +5,7 @@ import pytest
 from lti_tool.launch.roles import ProgramRole, program_role
 
 M = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-I = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+INST = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
 S = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
 
 
@@ -16,17 +16,17 @@ S = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
         (["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"], ProgramRole.COORDINATOR),
         ([M + "ContentDeveloper"], ProgramRole.COORDINATOR),
         ([M + "Administrator"], ProgramRole.COORDINATOR),
-        ([I + "Administrator", M + "Learner"], ProgramRole.COORDINATOR),
+        ([INST + "Administrator", M + "Learner"], ProgramRole.COORDINATOR),
         ([S + "Administrator"], ProgramRole.COORDINATOR),
         ([M + "Learner"], ProgramRole.PARTICIPANT),
-        ([I + "Student", M + "Learner"], ProgramRole.PARTICIPANT),
+        ([INST + "Student", M + "Learner"], ProgramRole.PARTICIPANT),
         (["Learner"], ProgramRole.PARTICIPANT),
         (["Instructor"], ProgramRole.COORDINATOR),
         (["urn:lti:role:ims/lis/Instructor"], ProgramRole.COORDINATOR),
         (["urn:lti:role:ims/lis/Learner"], ProgramRole.PARTICIPANT),
-        ([I + "Student"], ProgramRole.PARTICIPANT),
+        ([INST + "Student"], ProgramRole.PARTICIPANT),
         ([M + "Mentor"], ProgramRole.OBSERVER),
-        ([I + "Faculty"], ProgramRole.OBSERVER),
+        ([INST + "Faculty"], ProgramRole.OBSERVER),
         ([], ProgramRole.OBSERVER),
         (["nonsense", 42], ProgramRole.OBSERVER),
     ],

@@ -52,13 +52,17 @@ def test_session_is_bound_to_its_course(live, browser):
         real = signer(live.app).loads(page.token())
         forged = signer(live.app).dumps(
             signer(live.app).new(
-                person_id=real.person_id, course_id=real.course_id + 10_000, platform_id=real.platform_id,
+                person_id=real.person_id,
+                course_id=real.course_id + 10_000,
+                platform_id=real.platform_id,
                 role="coordinator",
             )
         )
         other_platform = signer(live.app).dumps(
             signer(live.app).new(
-                person_id=real.person_id, course_id=real.course_id, platform_id=real.platform_id + 1,
+                person_id=real.person_id,
+                course_id=real.course_id,
+                platform_id=real.platform_id + 1,
                 role="coordinator",
             )
         )

@@ -120,9 +120,7 @@ def rotate(keys_dir: str | Path, grace_days: int) -> tuple[str, list[str]]:
                 entry["status"] = "retiring"
                 entry["retire_at"] = (now + timedelta(days=grace_days)).isoformat()
         removed = [
-            e["kid"]
-            for e in entries
-            if e["status"] == "retiring" and datetime.fromisoformat(e["retire_at"]) <= now
+            e["kid"] for e in entries if e["status"] == "retiring" and datetime.fromisoformat(e["retire_at"]) <= now
         ]
         entries = [e for e in entries if e["kid"] not in removed]
         for kid in removed:

@@ -96,9 +96,7 @@ def fetch_platform_configuration(
         raise RegistrationError("The LMS's OpenID configuration is not a JSON object.", detail=url)
     missing = [k for k in REQUIRED_CONFIGURATION if not isinstance(config.get(k), str) or not config[k]]
     if missing:
-        raise RegistrationError(
-            "The LMS's OpenID configuration lacks: " + ", ".join(missing) + ".", detail=url
-        )
+        raise RegistrationError("The LMS's OpenID configuration lacks: " + ", ".join(missing) + ".", detail=url)
     if _origin(config["issuer"]) != _origin(url):
         raise RegistrationError(
             "The LMS's OpenID configuration names an issuer on another host.",

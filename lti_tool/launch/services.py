@@ -63,6 +63,8 @@ def tool_conf() -> DatabaseToolConf:
 
 def launch_validator() -> LaunchValidator:
     return LaunchValidator(
-        tool_conf(), launch_store(), PlatformKeys(launch_store(), launch_settings().jwks_ttl, http_session()),
+        tool_conf(),
+        launch_store(),
+        PlatformKeys(launch_store(), launch_settings().jwks_ttl, http_session()),
         launch_settings(),
     )

@@ -83,7 +83,5 @@ class DatabaseToolConf(ToolConfAbstract):
 
 def deployment_row(session: Session, platform: Platform, deployment_id: str) -> Deployment | None:
     return session.execute(
-        select(Deployment).where(
-            Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
-        )
+        select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id)
     ).scalar_one_or_none()

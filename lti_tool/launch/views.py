@@ -199,4 +199,3 @@ def registration_help():
             "jwks": base + url_for("lti.jwks"),
         },
     )
-

@@ -40,7 +40,7 @@ class ToolAwareSessionInterface(SecureCookieSessionInterface):
                 g.tool_session_error = err.reason
             else:
                 g.tool_session = tool
-                return CookielessSession({"csrf_token": tool.csrf_seed(app.secret_key or "")})
+                return CookielessSession({"csrf_token": tool.csrf_seed(str(app.secret_key or ""))})
         return super().open_session(app, request_)
 
     def save_session(self, app: Flask, session: Any, response: Any) -> None:  # type: ignore[override]
@@ -51,10 +51,15 @@ class ToolAwareSessionInterface(SecureCookieSessionInterface):
 
 def _token_from(request_: Any) -> str | None:
     token = request_.args.get(TOKEN_PARAM) or request_.headers.get(TOKEN_HEADER)
-    if not token and request_.method == "POST" and request_.mimetype in {
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    }:
+    if (
+        not token
+        and request_.method == "POST"
+        and request_.mimetype
+        in {
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        }
+    ):
         token = request_.form.get(TOKEN_PARAM)
     return token or None
 
@@ -63,7 +68,7 @@ def signer(app: Flask | None = None) -> ToolSessionSigner:
     app = app or current_app
     cached = app.extensions.get("tool_session_signer")
     if cached is None:
-        cached = ToolSessionSigner(app.secret_key or "", app.config["TOOL_SESSION_MAX_AGE"])
+        cached = ToolSessionSigner(str(app.secret_key or ""), app.config["TOOL_SESSION_MAX_AGE"])
         app.extensions["tool_session_signer"] = cached
     return cached
 

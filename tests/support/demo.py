@@ -43,7 +43,9 @@ def person(app, sub: str, issuer_suffix: str | None = None) -> Person | None:
     with app.app_context():
         query = select(Person).where(Person.sub == sub)
         if issuer_suffix:
-            query = query.join(Platform, Platform.id == Person.platform_id).where(Platform.issuer.endswith(issuer_suffix))
+            query = query.join(Platform, Platform.id == Person.platform_id).where(
+                Platform.issuer.endswith(issuer_suffix)
+            )
         found = db.session.execute(query).scalars().first()
         if found is not None:
             db.session.expunge(found)
