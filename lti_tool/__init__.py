@@ -24,6 +24,11 @@ def _configure(app: Flask, config_class: type[Config], overrides: dict) -> None:
     app.config.from_object(config_class)
     app.config.update(overrides)
     config_class.finalize(app.config)
+    from .database import engine_options
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    )
     app.config["MAX_CONTENT_LENGTH"] = app.config.get("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024
     logging.basicConfig(level=logging.INFO if not app.config.get("TESTING") else logging.WARNING)
 

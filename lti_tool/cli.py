@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from .extensions import db
 from .launch import keys as tool_keys
 from .models import Deployment, Platform
+from .views.security import forget_platform_origins
 
 platforms_cli = AppGroup("platforms", help="Register and manage LMS platforms (LTI 1.3 registrations).")
 keys_cli = AppGroup("keys", help="The tool's signing keys (JWKS).")
@@ -67,6 +68,7 @@ def add_platform(
     for deployment_id in deployment_ids:
         db.session.add(Deployment(platform_id=platform.id, deployment_id=deployment_id.strip()))
     db.session.commit()
+    forget_platform_origins(current_app)
     click.echo(f"Registered platform {platform.id}: {platform.name} ({platform.issuer}, client {platform.client_id})")
     if not deployment_ids:
         click.echo(
@@ -87,6 +89,7 @@ def add_deployment(platform_id: int, deployment_id: str):
     except IntegrityError as err:
         db.session.rollback()
         raise click.ClickException(f"Deployment {deployment_id!r} is already registered.") from err
+    forget_platform_origins(current_app)
     click.echo(f"Deployment {deployment_id} added to platform {platform.id}.")
 
 
@@ -110,8 +113,6 @@ def _set_active(platform_id: int, active: bool) -> None:
     platform = _platform(platform_id)
     platform.is_active = active
     db.session.commit()
-    from .views.security import forget_platform_origins
-
     forget_platform_origins(current_app)
     click.echo(f"Platform {platform.id} ({platform.name}) is now {'active' if active else 'disabled'}.")
 

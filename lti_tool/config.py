@@ -36,7 +36,7 @@ class Config:
     ENV_NAME = "production" if os.environ.get("MENTORING_ENV") == "production" else "embedded"
     SECRET_KEY = os.environ.get("SECRET_KEY") or ""
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Public base URL of the tool (scheme + host, no trailing slash), used in registration and JWKS URLs.
     PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")

@@ -9,7 +9,8 @@ from flask_wtf import CSRFProtect
 
 from .models import Base
 
-db = SQLAlchemy(metadata=Base.metadata)
+# expire_on_commit=False: a request keeps using the rows it just wrote without reloading each one.
+db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 babel = Babel()

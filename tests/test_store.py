@@ -3,6 +3,7 @@
 import os
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -34,8 +35,9 @@ def test_set_get_consume(store):
 
 def test_add_only_once(store):
     """add succeeds for a new key and fails for an existing one (used nonces)."""
-    assert store.add("nonce-x", 1, 60) is True
-    assert store.add("nonce-x", 1, 60) is False
+    key = "nonce-" + uuid.uuid4().hex
+    assert store.add(key, 1, 60) is True
+    assert store.add(key, 1, 60) is False
 
 
 def test_expired_values_are_gone(store):
@@ -66,3 +68,15 @@ def test_concurrent_consume_has_one_winner(store):
     for t in threads:
         t.join()
     assert results.count("value") == 1
+
+
+def test_sweep_removes_only_expired_rows(app):
+    """The database store's sweep deletes expired values and keeps live ones."""
+    with app.app_context():
+        store = DatabaseStore(db.engine)
+        live_key, dead_key = "live-" + uuid.uuid4().hex, "dead-" + uuid.uuid4().hex
+        store.set(live_key, 1, 60)
+        store.set(dead_key, 1, -1)
+        assert store.sweep() >= 1
+        assert store.get(live_key) == 1
+        assert store.add(dead_key, 2, 60) is True

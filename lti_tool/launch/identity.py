@@ -9,17 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Course, Deployment, Membership, Person, Platform, ResourceLink, utcnow
+from ..models import Course, Membership, Person, ResourceLink, utcnow
 from . import claims as c
 from .roles import program_role
 
 T = TypeVar("T")
+
+
+class HasId(Protocol):
+    """A platform or deployment as the launch knows it (a row or a cached snapshot)."""
+
+    @property
+    def id(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,11 @@ class LaunchIdentity:
     resource_link: ResourceLink | None
 
 
-def _get_or_create(session: Session, find: Callable[[], T | None], create: Callable[[], T]) -> T:
+def _get_or_create(
+    session: Session, find: Callable[[], T | None], create: Callable[[], T], known: T | None = None
+) -> T:
+    if known is not None:
+        return known
     found = find()
     if found is not None:
         return found
@@ -47,16 +59,42 @@ def _get_or_create(session: Session, find: Callable[[], T | None], create: Calla
         return found
 
 
-def sync_launch(session: Session, platform: Platform, body: dict[str, Any]) -> LaunchIdentity:
+# A returning person's last launch time is refreshed at most this often (saves a write per launch).
+LAST_LAUNCH_RESOLUTION = timedelta(minutes=5)
+
+
+def _assign(obj: object, field: str, value: object) -> None:
+    """Set only what changed, so a returning launch with nothing new writes nothing."""
+    if getattr(obj, field) != value:
+        setattr(obj, field, value)
+
+
+def _returning(
+    session: Session, platform: HasId, sub: str, context_id: str, link_id: str | None
+) -> tuple[Person | None, Course | None, Membership | None, ResourceLink | None]:
+    """Person, course, membership and resource link in one query: a returning user's launch needs no more."""
+    link_match = ResourceLink.resource_link_id == link_id if link_id is not None else false()
+    row = session.execute(
+        select(Person, Course, Membership, ResourceLink)
+        .select_from(Person)
+        .join(Course, and_(Course.platform_id == Person.platform_id, Course.context_id == context_id))
+        .outerjoin(Membership, and_(Membership.course_id == Course.id, Membership.person_id == Person.id))
+        .outerjoin(ResourceLink, and_(ResourceLink.course_id == Course.id, link_match))
+        .where(Person.platform_id == platform.id, Person.sub == sub)
+    ).first()
+    if row is None:
+        return None, None, None, None
+    return row[0], row[1], row[2], row[3]
+
+
+def sync_launch(session: Session, platform: HasId, deployment: HasId, body: dict[str, Any]) -> LaunchIdentity:
     """Upsert the person, course, membership and resource link a validated launch names."""
     now = utcnow()
     sub = body["sub"]
     context = body[c.CONTEXT]
-    deployment = session.execute(
-        select(Deployment).where(
-            Deployment.platform_id == platform.id, Deployment.deployment_id == body[c.DEPLOYMENT_ID]
-        )
-    ).scalar_one_or_none()
+    link = body.get(c.RESOURCE_LINK)
+    link_id = link.get("id") if isinstance(link, dict) and isinstance(link.get("id"), str) else None
+    known = _returning(session, platform, sub, context["id"], link_id)
 
     person = _get_or_create(
         session,
@@ -64,16 +102,18 @@ def sync_launch(session: Session, platform: Platform, body: dict[str, Any]) -> L
             select(Person).where(Person.platform_id == platform.id, Person.sub == sub)
         ).scalar_one_or_none(),
         lambda: Person(platform_id=platform.id, sub=sub),
+        known[0],
     )
     # Platforms may withhold names or email (privacy settings): only overwrite what was sent.
     for field in ("name", "given_name", "family_name", "email", "picture"):
         if body.get(field):
-            setattr(person, field, body[field])
+            _assign(person, field, body[field])
     presentation = body.get(c.LAUNCH_PRESENTATION) or {}
     locale = presentation.get("locale") or body.get("locale")
     if isinstance(locale, str) and locale:
-        person.locale = locale[:35]
-    person.last_launch_at = now
+        _assign(person, "locale", locale[:35])
+    if person.last_launch_at is None or now - person.last_launch_at >= LAST_LAUNCH_RESOLUTION:
+        person.last_launch_at = now
 
     course = _get_or_create(
         session,
@@ -81,19 +121,19 @@ def sync_launch(session: Session, platform: Platform, body: dict[str, Any]) -> L
             select(Course).where(Course.platform_id == platform.id, Course.context_id == context["id"])
         ).scalar_one_or_none(),
         lambda: Course(platform_id=platform.id, context_id=context["id"]),
+        known[1],
     )
-    course.title = context.get("title") or course.title
-    course.label = context.get("label") or course.label
-    if deployment is not None:
-        course.deployment_id = deployment.id
+    _assign(course, "title", context.get("title") or course.title)
+    _assign(course, "label", context.get("label") or course.label)
+    _assign(course, "deployment_id", deployment.id)
     nrps = body.get(c.NRPS) or {}
     if isinstance(nrps.get("context_memberships_url"), str):
-        course.nrps_url = nrps["context_memberships_url"]
+        _assign(course, "nrps_url", nrps["context_memberships_url"])
     ags = body.get(c.AGS_ENDPOINT) or {}
     if isinstance(ags.get("lineitems"), str):
-        course.ags_lineitems_url = ags["lineitems"]
+        _assign(course, "ags_lineitems_url", ags["lineitems"])
     if isinstance(ags.get("scope"), list):
-        course.ags_scopes = [s for s in ags["scope"] if isinstance(s, str)]
+        _assign(course, "ags_scopes", [s for s in ags["scope"] if isinstance(s, str)])
 
     roles = list(body.get(c.ROLES) or [])
     membership = _get_or_create(
@@ -104,32 +144,34 @@ def sync_launch(session: Session, platform: Platform, body: dict[str, Any]) -> L
         lambda: Membership(
             course_id=course.id, person_id=person.id, lti_roles=roles, program_role=program_role(roles).value
         ),
+        known[2],
     )
-    membership.lti_roles = roles
-    membership.program_role = program_role(roles).value
-    membership.is_active = True
-    membership.source = "launch"
+    _assign(membership, "lti_roles", roles)
+    _assign(membership, "program_role", program_role(roles).value)
+    _assign(membership, "is_active", True)
 
     resource_link = None
-    link = body.get(c.RESOURCE_LINK)
-    if isinstance(link, dict) and isinstance(link.get("id"), str):
+    if link_id is not None:
         resource_link = _get_or_create(
             session,
             lambda: session.execute(
                 select(ResourceLink).where(
-                    ResourceLink.course_id == course.id, ResourceLink.resource_link_id == link["id"]
+                    ResourceLink.course_id == course.id, ResourceLink.resource_link_id == link_id
                 )
             ).scalar_one_or_none(),
-            lambda: ResourceLink(course_id=course.id, resource_link_id=link["id"]),
+            lambda: ResourceLink(course_id=course.id, resource_link_id=link_id),
+            known[3],
         )
-        resource_link.title = link.get("title") or resource_link.title
+        _assign(resource_link, "title", link.get("title") or resource_link.title)  # type: ignore[union-attr]
         custom = body.get(c.CUSTOM)
         if isinstance(custom, dict):
-            resource_link.custom = custom
+            # Custom parameters may carry per-user substitutions: keep the placement's own ones once.
+            if resource_link.custom is None:
+                resource_link.custom = custom
             kind = custom.get("mentoring_kind")
             if isinstance(kind, str) and kind:
-                resource_link.kind = kind[:40]
+                _assign(resource_link, "kind", kind[:40])
         if isinstance(ags.get("lineitem"), str):
-            resource_link.lineitem_url = ags["lineitem"]
+            _assign(resource_link, "lineitem_url", ags["lineitem"])
     session.flush()
     return LaunchIdentity(person=person, course=course, membership=membership, resource_link=resource_link)

@@ -15,6 +15,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,19 @@ class ToolKey:
     created_at: str
     retire_at: str | None = None
 
+    def signing_key(self) -> Any:
+        """The loaded private key; loading a PEM validates the RSA key (tens of ms), so do it once."""
+        return _load_private(self.kid, self.private_pem)
+
     def public_jwk(self) -> dict[str, Any]:
         jwk = json.loads(JWK.from_pem(self.public_pem.encode()).export_public())
         jwk.update({"kid": self.kid, "alg": "RS256", "use": "sig"})
         return jwk
+
+
+@lru_cache(maxsize=16)
+def _load_private(kid: str, private_pem: str) -> Any:
+    return serialization.load_pem_private_key(private_pem.encode(), password=None)
 
 
 class KeyError_(Exception):

@@ -2,9 +2,13 @@
 
 The platform sends ``iss``, ``login_hint``, ``target_link_uri`` (and usually ``client_id``,
 ``lti_deployment_id``, ``lti_message_hint``); we answer with an authentication request to the platform's
-OIDC endpoint carrying a fresh ``state`` and ``nonce``. The state is stored server-side, bound to its
-nonce, issuer and client id, and can be consumed once; the launch then checks the id_token's nonce
-against it. A state cookie is also set for browsers that allow it, and checked when it comes back.
+OIDC endpoint carrying a fresh ``state`` and ``nonce``.
+
+The state is a signed, timestamped token naming the registration and the nonce, so login writes nothing
+and needs no cookie: the launch checks the signature, the age, the registration and that the id_token
+carries exactly that nonce. Each state is usable once because its nonce is: the launch records every
+nonce it accepts and refuses one seen before. A state cookie is also set for browsers that allow it, and
+checked when it comes back.
 """
 
 from __future__ import annotations
@@ -14,12 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from .errors import BadLaunchRequest, DisabledPlatform, ForbiddenTarget, UnknownPlatform
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from .errors import N_, BadLaunchRequest, DisabledPlatform, ForbiddenTarget, InvalidState, UnknownPlatform
 from .settings import LaunchSettings
-from .store import ExpiringStore
 from .tool_config import DatabaseToolConf
 
-STATE_PREFIX = "state:"
 STATE_COOKIE_PREFIX = "lti1p3-"
 
 
@@ -30,9 +34,11 @@ class LoginRedirect:
     nonce: str
 
 
-def begin_login(
-    params: Mapping[str, str], tool_conf: DatabaseToolConf, store: ExpiringStore, settings: LaunchSettings
-) -> LoginRedirect:
+def state_serializer(settings: LaunchSettings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt="mentoring-space/oidc-state")
+
+
+def begin_login(params: Mapping[str, str], tool_conf: DatabaseToolConf, settings: LaunchSettings) -> LoginRedirect:
     iss = (params.get("iss") or "").strip()
     login_hint = params.get("login_hint")
     target_link_uri = params.get("target_link_uri") or ""
@@ -58,18 +64,8 @@ def begin_login(
     if not platform.is_active:
         raise DisabledPlatform(detail=f"issuer={iss} client_id={platform.client_id}")
 
-    state = "state-" + secrets.token_urlsafe(24)
     nonce = secrets.token_urlsafe(24)
-    store.set(
-        STATE_PREFIX + state,
-        {
-            "nonce": nonce,
-            "iss": platform.issuer,
-            "client_id": platform.client_id,
-            "target_link_uri": target_link_uri,
-        },
-        settings.state_ttl,
-    )
+    state = state_serializer(settings).dumps({"p": platform.id, "n": nonce})
     auth = {
         "scope": "openid",
         "response_type": "id_token",
@@ -85,3 +81,16 @@ def begin_login(
         auth["lti_message_hint"] = params["lti_message_hint"]
     separator = "&" if "?" in platform.auth_login_url else "?"
     return LoginRedirect(url=platform.auth_login_url + separator + urlencode(auth), state=state, nonce=nonce)
+
+
+def read_state(state: str, settings: LaunchSettings) -> dict:
+    """The registration id and nonce a state names; raises ``InvalidState`` when forged or too old."""
+    try:
+        data = state_serializer(settings).loads(state, max_age=settings.state_ttl)
+    except SignatureExpired as err:
+        raise InvalidState(N_("The login took too long: its state has expired.")) from err
+    except BadSignature as err:
+        raise InvalidState() from err
+    if not isinstance(data, dict) or not isinstance(data.get("p"), int) or not isinstance(data.get("n"), str):
+        raise InvalidState()
+    return data

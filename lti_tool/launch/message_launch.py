@@ -13,9 +13,12 @@ linking, AGS, NRPS).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -24,15 +27,14 @@ from typing import Any
 
 import jwt
 import requests
-from jwcrypto.jwk import JWK
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.registration import Registration
 from pylti1p3.request import Request
 from pylti1p3.session import SessionService
 
-from ..models import Platform
 from . import claims as c
 from .errors import (
+    N_,
     BadLaunchRequest,
     DisabledPlatform,
     ForbiddenTarget,
@@ -43,10 +45,10 @@ from .errors import (
     UnknownDeployment,
     UnknownPlatform,
 )
-from .login import STATE_COOKIE_PREFIX, STATE_PREFIX
+from .login import STATE_COOKIE_PREFIX, read_state
 from .settings import LaunchSettings
 from .store import ExpiringStore
-from .tool_config import DatabaseToolConf, deployment_row
+from .tool_config import DatabaseToolConf, DeploymentInfo, PlatformInfo
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,8 @@ ALLOWED_ALGORITHMS = ["RS256"]
 @dataclass(frozen=True)
 class ValidatedLaunch:
     launch_id: str
-    platform: Platform
+    platform: PlatformInfo
+    deployment: DeploymentInfo
     body: dict[str, Any]
     message_type: str
 
@@ -66,14 +69,20 @@ class ValidatedLaunch:
 
 
 class PlatformKeys:
-    """Platform JWKS, fetched over HTTP and cached in the shared store; refreshed on an unknown ``kid``."""
+    """Platform JWKS, fetched over HTTP and cached in the shared store; refreshed on an unknown ``kid``.
+
+    Parsed public keys are also kept per process for at most ``ttl`` seconds (a process that has not seen
+    a key reads the shared store; a rotated key is found through the unknown-``kid`` refresh), and one
+    thread per process fetches a cold JWKS while the others wait for it instead of all fetching at once.
+    """
 
     def __init__(self, store: ExpiringStore, ttl: int, http: requests.Session | None = None) -> None:
         self.store = store
         self.ttl = ttl
         self.http = http or requests.Session()
 
-    def _cache_key(self, url: str) -> str:
+    @staticmethod
+    def _cache_key(url: str) -> str:
         return "jwks:" + hashlib.sha256(url.encode()).hexdigest()
 
     def _fetch(self, url: str) -> dict[str, Any]:
@@ -84,49 +93,85 @@ class PlatformKeys:
         except (requests.RequestException, ValueError) as err:
             log.warning("could not fetch platform JWKS %s: %s", url, err)
             raise InvalidToken(
-                "Mentoring Space could not read the LMS's public keys.",
-                hint="Check the platform's public keyset (JWKS) URL registered for this LMS.",
+                N_("Mentoring Space could not read the LMS's public keys."),
+                hint=N_("Check the platform's public keyset (JWKS) URL registered for this LMS."),
                 detail=f"{url}: {err}",
             ) from err
         if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
             raise InvalidToken(
-                "The LMS's public keyset is not a JWKS document.",
-                hint="Check the platform's public keyset (JWKS) URL registered for this LMS.",
+                N_("The LMS's public keyset is not a JWKS document."),
+                hint=N_("Check the platform's public keyset (JWKS) URL registered for this LMS."),
                 detail=url,
             )
         self.store.set(self._cache_key(url), key_set, self.ttl)
         return key_set
 
     @staticmethod
-    def _find(key_set: dict[str, Any], kid: str) -> dict[str, Any] | None:
-        for key in key_set.get("keys", []):
+    def _find(key_set: dict[str, Any] | None, kid: str) -> dict[str, Any] | None:
+        for key in (key_set or {}).get("keys", []):
             if isinstance(key, dict) and key.get("kid") == kid:
                 return key
         return None
 
-    def key_for(self, url: str, kid: str) -> dict[str, Any]:
-        cached = self.store.get(self._cache_key(url))
-        key = self._find(cached, kid) if cached else None
-        # An unknown kid means the platform rotated its keys: refetch, at most once every 10 s per URL.
-        if key is None and (cached is None or self.store.add("jwks-refresh:" + url, 1, 10)):
-            key = self._find(self._fetch(url), kid)
-        if key is None:
+    def key_for(self, url: str, kid: str) -> Any:
+        """The public key object for ``kid`` from the JWKS at ``url``."""
+        parsed = _PARSED_KEYS.get((url, kid))
+        if parsed is not None and parsed[1] > time.monotonic():
+            return parsed[0]
+        jwk = self._find(self.store.get(self._cache_key(url)), kid)
+        if jwk is None:
+            with _fetch_lock(url):
+                # Another thread may have fetched while this one waited.
+                cached = self.store.get(self._cache_key(url))
+                jwk = self._find(cached, kid)
+                # An unknown kid means the platform rotated its keys: refetch, at most once every 10 s per URL.
+                if jwk is None and (cached is None or self.store.add("jwks-refresh:" + url, 1, 10)):
+                    jwk = self._find(self._fetch(url), kid)
+        if jwk is None:
             raise InvalidToken(
-                "The LMS signed the launch with a key that is not in its published keyset.",
-                hint="Check the platform's public keyset (JWKS) URL registered for this LMS.",
+                N_("The LMS signed the launch with a key that is not in its published keyset."),
+                hint=N_("Check the platform's public keyset (JWKS) URL registered for this LMS."),
                 detail=f"kid={kid} jwks={url}",
             )
+        if jwk.get("alg", "RS256") != "RS256" or jwk.get("kty") != "RSA":
+            raise InvalidToken(N_("The platform key for this launch is not an RS256 RSA key."), detail=f"kid={kid}")
+        try:
+            key = jwt.PyJWK(jwk, algorithm="RS256").key
+        except jwt.PyJWTError as err:
+            raise InvalidToken(N_("The platform key for this launch cannot be read."), detail=f"kid={kid}") from err
+        _PARSED_KEYS[(url, kid)] = (key, time.monotonic() + self.ttl)
         return key
 
 
+_PARSED_KEYS: dict[tuple[str, str], tuple[Any, float]] = {}
+_FETCH_LOCKS: dict[str, threading.Lock] = {}
+_FETCH_LOCKS_GUARD = threading.Lock()
+
+
+def _fetch_lock(url: str) -> threading.Lock:
+    with _FETCH_LOCKS_GUARD:
+        return _FETCH_LOCKS.setdefault(url, threading.Lock())
+
+
+def _b64_json(segment: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
 def _unverified_parts(id_token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    if id_token.count(".") != 2:
-        raise InvalidToken("The id_token is not a JSON Web Token.")
+    """Header and claims before the signature is checked: only to find the registration and key.
+
+    Plain base64/JSON: PyJWT's unverified decode parses the whole token twice more, which was a quarter of
+    a launch's time. The signature and every claim are then checked by ``jwt.decode`` with the key.
+    """
+    parts = id_token.split(".")
+    if len(parts) != 3:
+        raise InvalidToken(N_("The id_token is not a JSON Web Token."))
     try:
-        header = jwt.get_unverified_header(id_token)
-        body = jwt.decode(id_token, options={"verify_signature": False})
-    except jwt.PyJWTError as err:
-        raise InvalidToken("The id_token could not be decoded.", detail=str(err)) from err
+        header, body = _b64_json(parts[0]), _b64_json(parts[1])
+    except (ValueError, binascii.Error) as err:
+        raise InvalidToken(N_("The id_token could not be decoded."), detail=str(err)) from err
+    if not isinstance(header, dict) or not isinstance(body, dict):
+        raise InvalidToken(N_("The id_token could not be decoded."))
     return header, body
 
 
@@ -198,23 +243,24 @@ class LaunchValidator:
         self._consume_state_and_nonce(state, body, platform, cookies)
 
         deployment_id = c.require_str(body, c.DEPLOYMENT_ID)
-        deployment = deployment_row(self.tool_conf.session, platform, deployment_id)
+        deployment = platform.deployment(deployment_id)
         if deployment is None or not deployment.is_active:
             raise UnknownDeployment(detail=f"deployment_id={deployment_id}")
 
         launch_id = "launch-" + uuid.uuid4().hex
-        self.store.set(launch_id, {"platform_id": platform.id, "body": body}, self.settings.launch_data_ttl)
-        return ValidatedLaunch(launch_id=launch_id, platform=platform, body=body, message_type=message_type)
+        if message_type == c.DEEP_LINKING_REQUEST:
+            # Only the deep linking picker reads the launch back (to answer the platform).
+            self.store.set(launch_id, {"platform_id": platform.id, "body": body}, self.settings.launch_data_ttl)
+        return ValidatedLaunch(
+            launch_id=launch_id, platform=platform, deployment=deployment, body=body, message_type=message_type
+        )
 
-    def _verified_body(self, id_token: str, platform: Platform, kid: str) -> dict[str, Any]:
-        jwk = self.keys.key_for(platform.jwks_url, kid)
-        if jwk.get("alg", "RS256") != "RS256" or jwk.get("kty") != "RSA":
-            raise InvalidToken("The platform key for this launch is not an RS256 RSA key.", detail=f"kid={kid}")
+    def _verified_body(self, id_token: str, platform: PlatformInfo, kid: str) -> dict[str, Any]:
+        public_key = self.keys.key_for(platform.jwks_url, kid)
         try:
-            public_pem = JWK.from_json(json.dumps(jwk)).export_to_pem()
             body = jwt.decode(
                 id_token,
-                public_pem,
+                public_key,
                 algorithms=ALLOWED_ALGORITHMS,
                 audience=platform.client_id,
                 issuer=platform.issuer,
@@ -255,23 +301,22 @@ class LaunchValidator:
         return body
 
     def _consume_state_and_nonce(
-        self, state: str, body: dict[str, Any], platform: Platform, cookies: Mapping[str, str]
+        self, state: str, body: dict[str, Any], platform: PlatformInfo, cookies: Mapping[str, str]
     ) -> None:
         nonce = body["nonce"]
-        # Replay check first: a token seen before is refused whatever state it comes with.
+        # Replay check first: a token seen before is refused whatever state it comes with. This is also what
+        # makes each state single-use, since a state is bound to one nonce.
         nonce_ttl = self.settings.max_token_age + 2 * self.settings.leeway
         if not self.store.add(f"nonce:{platform.id}:{nonce}", 1, nonce_ttl):
             raise ReplayedToken()
-        record = self.store.consume(STATE_PREFIX + state)
-        if record is None:
-            raise InvalidState()
-        if record.get("iss") != platform.issuer or record.get("client_id") != platform.client_id:
-            raise InvalidState("The login state belongs to another LMS registration.")
-        if record.get("nonce") != nonce:
-            raise InvalidToken("The id_token's nonce does not match the login request.")
+        record = read_state(state, self.settings)
+        if record["p"] != platform.id:
+            raise InvalidState(N_("The login state belongs to another LMS registration."))
+        if record["n"] != nonce:
+            raise InvalidToken(N_("The id_token's nonce does not match the login request."))
         cookie = cookies.get(STATE_COOKIE_PREFIX + state)
         if cookie is not None and cookie != state:
-            raise InvalidState("The login state cookie does not match.")
+            raise InvalidState(N_("The login state cookie does not match."))
 
 
 class _BodyRequest(Request):

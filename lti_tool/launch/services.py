@@ -48,6 +48,7 @@ def launch_settings() -> LaunchSettings:
     cfg = current_app.config
     return LaunchSettings(
         public_url=cfg["PUBLIC_URL"],
+        secret_key=str(current_app.secret_key or ""),
         state_ttl=cfg["LOGIN_STATE_TTL"],
         launch_data_ttl=cfg["LAUNCH_DATA_TTL"],
         jwks_ttl=cfg["PLATFORM_JWKS_TTL"],

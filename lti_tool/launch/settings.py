@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 @dataclass(frozen=True)
 class LaunchSettings:
     public_url: str
+    secret_key: str
     state_ttl: int = 600
     launch_data_ttl: int = 7200
     jwks_ttl: int = 3600

@@ -11,9 +11,8 @@ import json
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from ..models import LaunchValue, utcnow
 
@@ -56,10 +55,19 @@ class RedisStore:
 
 
 class DatabaseStore:
-    """Uses its own short transactions so it never touches the request's unit of work."""
+    """Uses its own one-statement transactions so it never touches the request's unit of work.
+
+    ``add`` and ``set`` are upserts (``INSERT … ON CONFLICT``), ``consume`` is ``DELETE … RETURNING``: one
+    round trip each, atomic on SQLite and PostgreSQL alike. Expired rows are overwritten by ``add`` and
+    swept now and then by ``sweep``.
+    """
+
+    SWEEP_EVERY = 500
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._insert = _dialect_insert(engine)
+        self._writes = 0
 
     def get(self, key: str) -> Any | None:
         with self.engine.connect() as conn:
@@ -69,37 +77,68 @@ class DatabaseStore:
         return None if row is None else row[0]
 
     def set(self, key: str, value: Any, ttl: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(LaunchValue).where(LaunchValue.key == key))
-            conn.execute(insert(LaunchValue).values(key=key, value=value, expires_at=self._expiry(ttl)))
+        stmt = self._insert(LaunchValue).values(key=key, value=value, expires_at=self._expiry(ttl))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[LaunchValue.key],
+            set_={"value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at},
+        )
+        self._write(stmt)
 
     def add(self, key: str, value: Any, ttl: int) -> bool:
-        now = utcnow()
+        stmt = self._insert(LaunchValue).values(key=key, value=value, expires_at=self._expiry(ttl))
+        # Take over the key only when the row there has expired; a live row means "already present".
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[LaunchValue.key],
+            set_={"value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at},
+            where=LaunchValue.expires_at <= utcnow(),
+        )
+        # RETURNING rather than rowcount: psycopg reports -1 for an upsert's rowcount.
         with self.engine.begin() as conn:
-            # An expired row must not block a new one; sweep a few expired rows while here.
-            conn.execute(delete(LaunchValue).where(LaunchValue.expires_at <= now))
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(LaunchValue).values(key=key, value=value, expires_at=self._expiry(ttl)))
-        except IntegrityError:
-            return False
-        return True
+            written = conn.execute(stmt.returning(LaunchValue.key)).first() is not None
+        self._count_write()
+        return written
 
     def consume(self, key: str) -> Any | None:
+        stmt = (
+            delete(LaunchValue)
+            .where(LaunchValue.key == key, LaunchValue.expires_at > utcnow())
+            .returning(LaunchValue.value)
+        )
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(LaunchValue.value).where(LaunchValue.key == key, LaunchValue.expires_at > utcnow())
-            ).first()
-            if row is None:
-                return None
-            deleted = conn.execute(delete(LaunchValue).where(LaunchValue.key == key)).rowcount
-        # Two workers may read the same row; only the one whose DELETE removed it wins.
-        return row[0] if deleted == 1 else None
+            row = conn.execute(stmt).first()
+        # Two workers may race for the same key; only the one whose DELETE removed the row gets it.
+        return None if row is None else row[0]
 
     def delete(self, key: str) -> None:
+        self._write(delete(LaunchValue).where(LaunchValue.key == key))
+
+    def sweep(self) -> int:
+        """Remove expired rows; returns how many."""
         with self.engine.begin() as conn:
-            conn.execute(delete(LaunchValue).where(LaunchValue.key == key))
+            return conn.execute(delete(LaunchValue).where(LaunchValue.expires_at <= utcnow())).rowcount
+
+    def _write(self, stmt: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+        self._count_write()
+
+    def _count_write(self) -> None:
+        self._writes += 1
+        if self._writes % self.SWEEP_EVERY == 0:
+            self.sweep()
 
     @staticmethod
     def _expiry(ttl: int):
         return utcnow() + timedelta(seconds=ttl)
+
+
+def _dialect_insert(engine: Engine):
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    raise RuntimeError(f"the launch store supports SQLite and PostgreSQL, not {engine.dialect.name}; set REDIS_URL")

@@ -3,20 +3,85 @@
 Every issuer may have many client ids (Canvas: one developer key per institution under the same issuer),
 so we always answer through ``find_registration_by_params``; ``find_registration_by_issuer`` is used only
 when the platform sends no client id and the issuer has exactly one registration.
+
+Registrations are read on every login and launch, and change rarely, so each process keeps what it read
+for ``CACHE_SECONDS`` as immutable snapshots: a registration disabled or added on one worker takes effect
+on the others within that time (immediately on the worker that changed it, which calls ``forget``).
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from ..models import Deployment, Platform
+from ..models import Platform
 from .keys import KeyRing
+
+CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    id: int
+    deployment_id: str
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class PlatformInfo:
+    """A registration as read from the database, safe to share between threads."""
+
+    id: int
+    name: str
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    jwks_url: str
+    auth_audience: str | None
+    product_family: str | None
+    is_active: bool
+    deployments: Mapping[str, DeploymentInfo]
+
+    @classmethod
+    def of(cls, platform: Platform) -> PlatformInfo:
+        return cls(
+            id=platform.id,
+            name=platform.name,
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+            auth_login_url=platform.auth_login_url,
+            auth_token_url=platform.auth_token_url,
+            jwks_url=platform.jwks_url,
+            auth_audience=platform.auth_audience,
+            product_family=platform.product_family,
+            is_active=platform.is_active,
+            deployments={
+                d.deployment_id: DeploymentInfo(d.id, d.deployment_id, d.is_active) for d in platform.deployments
+            },
+        )
+
+    def deployment(self, deployment_id: str) -> DeploymentInfo | None:
+        return self.deployments.get(deployment_id)
+
+
+_CACHE: dict[tuple[str, str | None], tuple[float, list[PlatformInfo]]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def forget() -> None:
+    """Drop this process's cached registrations (after registering, enabling or disabling one)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 class DatabaseToolConf(ToolConfAbstract):
@@ -34,17 +99,24 @@ class DatabaseToolConf(ToolConfAbstract):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def platforms_for(self, iss: str, client_id: str | None) -> list[Platform]:
-        query = select(Platform).where(Platform.issuer == iss)
+    def platforms_for(self, iss: str, client_id: str | None) -> list[PlatformInfo]:
+        key = (iss, client_id or None)
+        cached = _CACHE.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        query = select(Platform).where(Platform.issuer == iss).options(selectinload(Platform.deployments))
         if client_id:
             query = query.where(Platform.client_id == client_id)
-        return list(self.session.execute(query).scalars())
+        found = [PlatformInfo.of(p) for p in self.session.execute(query).scalars()]
+        with _CACHE_LOCK:
+            _CACHE[key] = (time.monotonic() + CACHE_SECONDS, found)
+        return found
 
-    def platform(self, iss: str, client_id: str | None) -> Platform | None:
+    def platform(self, iss: str, client_id: str | None) -> PlatformInfo | None:
         found = self.platforms_for(iss, client_id)
         return found[0] if len(found) == 1 else None
 
-    def registration_for(self, platform: Platform) -> Registration:
+    def registration_for(self, platform: PlatformInfo | Platform) -> Registration:
         key = self.keyring.active()
         reg = Registration()
         reg.set_issuer(platform.issuer)
@@ -54,7 +126,7 @@ class DatabaseToolConf(ToolConfAbstract):
         reg.set_key_set_url(platform.jwks_url)
         if platform.auth_audience:
             reg.set_auth_audience(platform.auth_audience)
-        reg.set_tool_private_key(key.private_pem)
+        reg.set_tool_private_key(key.signing_key())  # a key object: PyJWT signs with it directly
         reg.set_tool_public_key(key.public_pem)
         return reg
 
@@ -73,15 +145,7 @@ class DatabaseToolConf(ToolConfAbstract):
         self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
     ) -> LtiDeployment | None:
         platform = self.platform(iss, client_id)
-        if platform is None:
+        deployment = platform.deployment(deployment_id) if platform else None
+        if deployment is None or not deployment.is_active:
             return None
-        row = deployment_row(self.session, platform, deployment_id)
-        if row is None or not row.is_active:
-            return None
-        return LtiDeployment().set_deployment_id(row.deployment_id)
-
-
-def deployment_row(session: Session, platform: Platform, deployment_id: str) -> Deployment | None:
-    return session.execute(
-        select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id)
-    ).scalar_one_or_none()
+        return LtiDeployment().set_deployment_id(deployment.deployment_id)

@@ -41,7 +41,7 @@ def launch_refused(err: LaunchError):
 @csrf.exempt
 def login():
     params = request.values.to_dict()
-    target = begin_login(params, tool_conf(), launch_store(), launch_settings())
+    target = begin_login(params, tool_conf(), launch_settings())
     response = redirect(target.url, code=302)
     secure = request.is_secure
     response.set_cookie(
@@ -60,7 +60,7 @@ def login():
 @csrf.exempt
 def launch():
     validated = launch_validator().validate(request.form, request.cookies)
-    identity = sync_launch(db.session(), validated.platform, validated.body)
+    identity = sync_launch(db.session(), validated.platform, validated.deployment, validated.body)
     db.session.commit()
     presentation = validated.body.get(c.LAUNCH_PRESENTATION) or {}
     tool = signer().new(

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, abort, current_app, g, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from markupsafe import Markup, escape
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..launch.tool_session import (
@@ -114,10 +115,16 @@ def require_tool_session(*roles: str):
             tool = current_tool_session()
             if tool is None:
                 abort(401, description=g.get("tool_session_error") or "missing")
+            # One query loads membership, course, its platform and the person.
             membership = db.session.execute(
                 db.select(Membership)
-                .join(Course, Course.id == Membership.course_id)
-                .join(Person, Person.id == Membership.person_id)
+                .join(Membership.course)
+                .join(Course.platform)
+                .join(Membership.person)
+                .options(
+                    contains_eager(Membership.course).contains_eager(Course.platform),
+                    contains_eager(Membership.person),
+                )
                 .where(
                     Membership.course_id == tool.course_id,
                     Membership.person_id == tool.person_id,

@@ -41,7 +41,11 @@ def platform_origins(app: Flask) -> list[str]:
 
 
 def forget_platform_origins(app: Flask) -> None:
+    """After a registration changed: drop this process's cached origins and registrations."""
+    from ..launch.tool_config import forget
+
     app.extensions.pop("platform_origins", None)
+    forget()
 
 
 def content_security_policy(origins: list[str]) -> str:

@@ -14,13 +14,15 @@ bp = Blueprint("space", __name__, url_prefix="/space")
 @bp.route("/")
 @require_tool_session()
 def home():
-    counts = dict(
-        db.session.execute(
-            db.select(Membership.program_role, db.func.count())
-            .where(Membership.course_id == g.course.id, Membership.is_active.is_(True))
-            .group_by(Membership.program_role)
-        ).all()
-    )
+    counts: dict[str, int] = {}
+    if g.membership.program_role == "coordinator":
+        counts = dict(
+            db.session.execute(  # type: ignore[arg-type]
+                db.select(Membership.program_role, db.func.count())
+                .where(Membership.course_id == g.course.id, Membership.is_active.is_(True))
+                .group_by(Membership.program_role)
+            ).all()
+        )
     return render_template("space/home.html", counts=counts)
 
 

@@ -1,0 +1,41 @@
+"""Engine settings that depend on the database behind ``SQLALCHEMY_DATABASE_URI``.
+
+SQLite (the embedded default) gets write-ahead logging and ``synchronous=NORMAL``: readers no longer wait
+for writers and a commit no longer waits for a disk sync, which is what makes several gunicorn threads
+usable on one file. A busy timeout lets a writer wait for another instead of failing at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def engine_options(uri: str, configured: dict[str, Any]) -> dict[str, Any]:
+    options = dict(configured)
+    if uri.startswith("sqlite"):
+        # Each request may hold a session connection and a launch-store connection.
+        options.setdefault("pool_size", 20)
+        options.setdefault("max_overflow", 20)
+    else:
+        # No pre-ping (it costs a round trip per request); connections are recycled instead, and a
+        # connection broken by a database restart fails one request, which the user can retry.
+        options.setdefault("pool_recycle", 300)
+        options.setdefault("pool_size", 10)
+        options.setdefault("max_overflow", 20)
+    return options
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
