@@ -63,9 +63,13 @@ def tool_conf() -> DatabaseToolConf:
 
 
 def launch_validator() -> LaunchValidator:
+    store = launch_store()
+    if isinstance(store, DatabaseStore):
+        # The nonce is recorded in the launch's own transaction, committed with the identity sync.
+        store = store.within(db.session())
     return LaunchValidator(
         tool_conf(),
-        launch_store(),
+        store,
         PlatformKeys(launch_store(), launch_settings().jwks_ttl, http_session()),
         launch_settings(),
     )

@@ -8,11 +8,14 @@ Redis when ``REDIS_URL`` is set, the database otherwise; never process memory. `
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 from ..models import LaunchValue, utcnow
 
@@ -64,13 +67,27 @@ class DatabaseStore:
 
     SWEEP_EVERY = 500
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, session: Session | None = None) -> None:
         self.engine = engine
+        self.session = session
         self._insert = _dialect_insert(engine)
         self._writes = 0
 
+    def within(self, session: Session) -> DatabaseStore:
+        """The same store writing inside ``session``'s transaction: the caller's commit makes the writes
+        permanent and a rollback undoes them (a launch records its nonce with the identity it syncs)."""
+        return DatabaseStore(self.engine, session)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        if self.session is not None:
+            yield self.session.connection()
+        else:
+            with self.engine.begin() as conn:
+                yield conn
+
     def get(self, key: str) -> Any | None:
-        with self.engine.connect() as conn:
+        with self._transaction() as conn:
             row = conn.execute(
                 select(LaunchValue.value).where(LaunchValue.key == key, LaunchValue.expires_at > utcnow())
             ).first()
@@ -93,7 +110,7 @@ class DatabaseStore:
             where=LaunchValue.expires_at <= utcnow(),
         )
         # RETURNING rather than rowcount: psycopg reports -1 for an upsert's rowcount.
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             written = conn.execute(stmt.returning(LaunchValue.key)).first() is not None
         self._count_write()
         return written
@@ -104,7 +121,7 @@ class DatabaseStore:
             .where(LaunchValue.key == key, LaunchValue.expires_at > utcnow())
             .returning(LaunchValue.value)
         )
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             row = conn.execute(stmt).first()
         # Two workers may race for the same key; only the one whose DELETE removed the row gets it.
         return None if row is None else row[0]
@@ -114,11 +131,11 @@ class DatabaseStore:
 
     def sweep(self) -> int:
         """Remove expired rows; returns how many."""
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             return conn.execute(delete(LaunchValue).where(LaunchValue.expires_at <= utcnow())).rowcount
 
     def _write(self, stmt: Any) -> None:
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             conn.execute(stmt)
         self._count_write()
 
