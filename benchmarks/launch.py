@@ -168,7 +168,7 @@ def prepare_database(env: dict[str, str], public_url: str, sandbox_url: str, too
 
     app = create_app(Config, PUBLIC_URL=public_url, SANDBOX_URL=sandbox_url, SANDBOX_ENABLED=True)
     with app.app_context():
-        upgrade()  # the migrations, as `flask db upgrade` in production
+        upgrade(revision="heads")  # the migrations, as `flask db upgrade` in production
         ensure_seeded(app)  # what `flask sandbox seed` and the first demo LMS request do
         fl = FLAVOURS[FLAVOUR]
         private_pem, kid = platform_private_key(db.session)

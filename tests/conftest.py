@@ -35,7 +35,7 @@ def _reset_schema(app) -> None:
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
+        upgrade(revision="heads")
 
 
 def _flush_redis() -> None:
