@@ -24,8 +24,9 @@ def _configure(app: Flask, config_class: type[Config], overrides: dict) -> None:
     app.config.from_object(config_class)
     app.config.update(overrides)
     config_class.finalize(app.config)
-    from .database import engine_options
+    from .database import engine_options, prepare_sqlite_folder
 
+    prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
     )

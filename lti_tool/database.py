@@ -7,10 +7,18 @@ usable on one file. A busy timeout lets a writer wait for another instead of fai
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+
+def prepare_sqlite_folder(uri: str) -> None:
+    """A fresh checkout has no ``instance/`` folder yet: create the SQLite file's folder."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and uri[len(prefix) :] not in {"", ":memory:"}:
+        Path(uri[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
 
 
 def engine_options(uri: str, configured: dict[str, Any]) -> dict[str, Any]:

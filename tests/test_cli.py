@@ -114,3 +114,19 @@ def test_add_deployment(cli_app):
     assert again.exit_code != 0 and "already registered" in again.output
     with cli_app.app_context():
         assert db.session.execute(db.select(Deployment.deployment_id)).scalars().all() == ["dep-9"]
+
+
+def test_fresh_checkout_creates_the_database_folder(tmp_path):
+    """On a fresh checkout the SQLite folder does not exist yet; the app creates it (make demo's first run)."""
+    db_file = tmp_path / "instance" / "nested" / "demo.sqlite"
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_file}",
+        KEYS_DIR=str(tmp_path / "keys"),
+        SANDBOX_ENABLED=False,
+        REDIS_URL=None,
+    )
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    assert db_file.exists()
