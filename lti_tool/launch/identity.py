@@ -13,10 +13,10 @@ from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import and_, false, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Course, Membership, Person, ResourceLink, utcnow
+from ..models.queries import get_or_create
 from . import claims as c
 from .roles import program_role
 
@@ -41,22 +41,8 @@ class LaunchIdentity:
 def _get_or_create(
     session: Session, find: Callable[[], T | None], create: Callable[[], T], known: T | None = None
 ) -> T:
-    if known is not None:
-        return known
-    found = find()
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            obj = create()
-            session.add(obj)
-            session.flush()
-        return obj
-    except IntegrityError:
-        found = find()
-        if found is None:
-            raise
-        return found
+    """``known`` is the row the one-query lookup for a returning person already found."""
+    return known if known is not None else get_or_create(session, find, create)
 
 
 # A returning person's last launch time is refreshed at most this often (saves a write per launch).

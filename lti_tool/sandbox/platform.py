@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import jwt
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import utcnow
+from ..models.queries import get_or_create
 from . import urls
 from .directory import course_by_context, enrolment, resource_link, tool_by_client_id, user_by_sub
 from .errors import SandboxError
@@ -133,7 +134,13 @@ def platform_jwks(session: Session) -> dict[str, list[dict[str, Any]]]:
 
 def sign_jwt(claims: dict[str, Any], private_pem: str, kid: str) -> str:
     """Sign ``claims`` with RS256 and the ``kid`` header (LTI 1.3 Security Framework §5.1.3 requires RS256)."""
-    return jwt.encode(claims, private_pem, algorithm="RS256", headers={"kid": kid})
+    return jwt.encode(claims, _loaded_key(private_pem), algorithm="RS256", headers={"kid": kid})
+
+
+@lru_cache(maxsize=8)
+def _loaded_key(private_pem: str) -> Any:
+    """Loading a PEM validates the RSA key (tens of milliseconds); each key is loaded once per process."""
+    return serialization.load_pem_private_key(private_pem.encode(), password=None)
 
 
 def verify_platform_jwt(session: Session, token: str, *, audience: str | None = None) -> dict[str, Any]:
@@ -159,24 +166,6 @@ def verify_platform_jwt(session: Session, token: str, *, audience: str | None = 
 
 
 # --- placements -----------------------------------------------------------------------------------------
-
-
-def get_or_create(session: Session, find: Callable[[], T | None], create: Callable[[], T]) -> T:
-    """Find a row or create it inside a savepoint; a concurrent creator's row wins on a unique conflict."""
-    found = find()
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            obj = create()
-            session.add(obj)
-            session.flush()
-        return obj
-    except IntegrityError:
-        found = find()
-        if found is None:
-            raise
-        return found
 
 
 def default_placement(session: Session, flavour: str, course: SandboxCourse, tool: SandboxTool) -> SandboxResourceLink:
