@@ -262,3 +262,31 @@ def test_disabled_platform_and_deployment_are_refused(live, browser, victim):
         assert "ts=" not in page.text
     finally:
         _toggle(live.app, Platform, [Platform.issuer == iss, Platform.client_id == "mentoring-demo-moodle"], True)
+
+
+def test_expired_login_state_is_refused(live, browser, victim):
+    """A launch that comes back after the login state's lifetime (10 minutes by default) is refused."""
+    before = _before(live, victim)
+    live.app.config["LOGIN_STATE_TTL"] = 1
+    try:
+        auth = browser.login_only("moodle", victim)
+        time.sleep(2.1)
+        from lti_tool.sandbox.platform import build_launch_claims, platform_private_key, sign_jwt
+
+        with live.app.app_context():
+            claims = build_launch_claims(
+                db.session,
+                flavour="moodle",
+                user_sub=victim,
+                context_id="course-101",
+                nonce=auth["nonce"],
+                target_link_uri=live.tool_url + "/lti/launch",
+                client_id=auth["client_id"],
+                sandbox_url=live.lms_url,
+            )
+            pem, kid = platform_private_key(db.session)
+        page = browser.post_launch(sign_jwt(claims, pem, kid), auth["state"])
+    finally:
+        live.app.config["LOGIN_STATE_TTL"] = 600
+    assert_refused(live, page, 401, "invalid_state", victim, before)
+    assert "expired" in page.text

@@ -6,7 +6,7 @@ import requests
 
 from lti_tool.launch.tool_session import ToolSessionSigner
 
-from .support.demo import ensure_seeded, people
+from .support.demo import ensure_seeded, forge_token, people
 
 
 def test_pages_need_a_valid_session(live, browser):
@@ -43,47 +43,28 @@ def test_token_from_another_secret_is_refused(live, browser):
 
 
 def test_session_is_bound_to_its_course(live, browser):
-    """A valid token whose person is not a member of the course named in it gets 403, not data."""
+    """A valid token whose person is not a member of the course or platform named in it gets 403, not data."""
     ensure_seeded(browser)
-    page = browser.launch("moodle", people(live.app, "student")[0])
-    from lti_tool.views.access import signer
-
-    with live.app.app_context():
-        real = signer(live.app).loads(page.token())
-        forged = signer(live.app).dumps(
-            signer(live.app).new(
-                person_id=real.person_id,
-                course_id=real.course_id + 10_000,
-                platform_id=real.platform_id,
-                role="coordinator",
-            )
-        )
-        other_platform = signer(live.app).dumps(
-            signer(live.app).new(
-                person_id=real.person_id,
-                course_id=real.course_id,
-                platform_id=real.platform_id + 1,
-                role="coordinator",
-            )
-        )
-    assert browser.get(f"/space/?ts={forged}").status == 403
+    token = browser.launch("moodle", people(live.app, "student")[0]).token()
+    real = _real(live, token)
+    other_course = forge_token(live.app, token, course_id=real.course_id + 10_000)
+    other_platform = forge_token(live.app, token, platform_id=real.platform_id + 1)
+    assert browser.get(f"/space/?ts={other_course}").status == 403
     assert browser.get(f"/space/?ts={other_platform}").status == 403
 
 
 def test_role_comes_from_membership_not_token(live, browser):
     """A student's token claiming 'coordinator' still cannot open coordinator pages."""
     ensure_seeded(browser)
-    page = browser.launch("moodle", people(live.app, "student")[1])
+    token = browser.launch("moodle", people(live.app, "student")[1]).token()
+    assert browser.get(f"/space/people?ts={forge_token(live.app, token, role='coordinator')}").status == 403
+
+
+def _real(live, token):
     from lti_tool.views.access import signer
 
     with live.app.app_context():
-        real = signer(live.app).loads(page.token())
-        token = signer(live.app).dumps(
-            signer(live.app).new(
-                person_id=real.person_id, course_id=real.course_id, platform_id=real.platform_id, role="coordinator"
-            )
-        )
-    assert browser.get(f"/space/people?ts={token}").status == 403
+        return signer(live.app).loads(token)
 
 
 def test_security_headers(live, browser):

@@ -94,3 +94,16 @@ def rogue_signer(claims: dict[str, Any], pem: str, kid: str) -> str:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     return jwt.encode(claims, other, algorithm="RS256", headers={"kid": kid})
+
+
+def forge_token(app, token: str, **changes: Any) -> str:
+    """A correctly signed tool-session token like ``token`` but with fields changed (course_id, role, …):
+    what an attacker holding a valid session could never produce, used to prove the server re-checks."""
+    from dataclasses import asdict
+
+    from lti_tool.views.access import signer
+
+    with app.app_context():
+        real = signer(app).loads(token)
+        fields = {k: v for k, v in asdict(real).items() if k != "sid"} | changes
+        return signer(app).dumps(signer(app).new(**fields))
