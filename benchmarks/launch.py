@@ -150,7 +150,7 @@ class Platform:
 
         now = int(time.time())
         claims = {**person.claims, "nonce": nonce, "iat": now, "exp": now + ID_TOKEN_LIFETIME}
-        return sign_jwt(claims, self._key, self.kid)  # type: ignore[arg-type]  # PyJWT takes a key object too
+        return sign_jwt(claims, self._key, self.kid)
 
 
 def prepare_database(env: dict[str, str], public_url: str, sandbox_url: str, tool_targets: list[str]) -> Platform:

@@ -132,9 +132,13 @@ def platform_jwks(session: Session) -> dict[str, list[dict[str, Any]]]:
     return {"keys": [dict(k.public_jwk) for k in keys]}
 
 
-def sign_jwt(claims: dict[str, Any], private_pem: str, kid: str) -> str:
-    """Sign ``claims`` with RS256 and the ``kid`` header (LTI 1.3 Security Framework §5.1.3 requires RS256)."""
-    return jwt.encode(claims, _loaded_key(private_pem), algorithm="RS256", headers={"kid": kid})
+def sign_jwt(claims: dict[str, Any], private_pem: str | Any, kid: str) -> str:
+    """Sign ``claims`` with RS256 and the ``kid`` header (LTI 1.3 Security Framework §5.1.3 requires RS256).
+
+    ``private_pem`` is a PEM string or an already loaded key object.
+    """
+    key = _loaded_key(private_pem) if isinstance(private_pem, str) else private_pem
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 
 @lru_cache(maxsize=8)
