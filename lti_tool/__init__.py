@@ -60,11 +60,13 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .launch.views import bp as lti_bp
     from .views.home import bp as home_bp
+    from .views.program import bp as program_bp
     from .views.space import bp as space_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(space_bp)
+    app.register_blueprint(program_bp)
     if app.config["SANDBOX_ENABLED"]:
         from .sandbox import init_app as init_sandbox
 

@@ -3,6 +3,7 @@
 from .base import Base, UTCDateTime, utcnow
 from .course import Course, Membership, Person, ResourceLink
 from .launch_store import LaunchValue
+from .programs import Participant, Program
 from .tenancy import Deployment, Platform
 
 __all__ = [
@@ -11,8 +12,10 @@ __all__ = [
     "Deployment",
     "LaunchValue",
     "Membership",
+    "Participant",
     "Person",
     "Platform",
+    "Program",
     "ResourceLink",
     "UTCDateTime",
     "utcnow",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, g, redirect, render_template
 
 from ..extensions import db
+from ..mentoring import programs
 from ..models import Membership, Person
-from .access import require_tool_session
+from .access import require_tool_session, tool_url
 
 bp = Blueprint("space", __name__, url_prefix="/space")
 
@@ -23,7 +24,14 @@ def home():
                 .group_by(Membership.program_role)
             ).all()
         )
-    return render_template("space/home.html", counts=counts)
+    # The participant's place in the course's program: a program that requires profiles sends people to
+    # theirs first; otherwise the home page shows what is missing.
+    program = programs.get_or_create_program(db.session(), g.course.id)
+    participant = programs.ensure_participant(db.session(), program, g.membership)
+    db.session.commit()
+    if participant is not None and program.profile_required and programs.needs_profile(program, participant):
+        return redirect(tool_url("program.profile"))
+    return render_template("space/home.html", counts=counts, program_participant=participant)
 
 
 @bp.route("/people")

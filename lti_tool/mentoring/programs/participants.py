@@ -1,0 +1,143 @@
+"""Who takes part in a program: the participant row of a course membership, and role-based mentors."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...models import Membership, Participant, Program
+from .errors import NotInProgram
+
+
+def _short_roles(lti_roles: list | None) -> set[str]:
+    """Context role short names of a membership (``…/membership/Instructor#TeachingAssistant`` → both)."""
+    names: set[str] = set()
+    for role in lti_roles or []:
+        if not isinstance(role, str):
+            continue
+        role = role.strip()
+        tail = role.rsplit("/", 1)[-1]  # "membership#Instructor", "Instructor#TeachingAssistant" or "Learner"
+        if "institution/person#" in role or "system/person#" in role:
+            continue
+        for part in tail.split("#"):
+            if part and part != "membership":
+                names.add(part)
+    return names
+
+
+def qualifies_by_role(program: Program, membership: Membership) -> bool:
+    """Whether the membership's LTI roles make this person a mentor under the program's settings.
+
+    Moodle sends ``Instructor`` for teaching assistants too (never ``TeachingAssistant``), so a Moodle
+    course that wants its TAs as mentors ticks Instructor as well.
+    """
+    if "role" not in (program.mentor_sources or []) or not membership.is_active:
+        return False
+    return bool(_short_roles(membership.lti_roles) & set(program.mentor_lti_roles or []))
+
+
+def find_participant(session: Session, program: Program, membership_id: int) -> Participant | None:
+    return session.execute(
+        select(Participant).where(Participant.program_id == program.id, Participant.membership_id == membership_id)
+    ).scalar_one_or_none()
+
+
+def get_participant(session: Session, program: Program, participant_id: int) -> Participant:
+    """A participant of this program by id; ``NotInProgram`` for ids of other courses or none at all."""
+    found = session.execute(
+        select(Participant).where(Participant.id == participant_id, Participant.program_id == program.id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotInProgram()
+    return found
+
+
+def _new(session: Session, program: Program, membership: Membership, **values: object) -> Participant:
+    row = Participant(program_id=program.id, membership_id=membership.id, **values)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        found = find_participant(session, program, membership.id)
+        if found is None:  # pragma: no cover
+            raise
+        return found
+    return row
+
+
+def _base_role(program: Program) -> str:
+    return "both" if program.is_peer else "mentee"
+
+
+def _mentor_role(program: Program) -> str:
+    return "both" if program.is_peer else "mentor"
+
+
+def ensure_participant(session: Session, program: Program, membership: Membership) -> Participant | None:
+    """The membership's participant row, created on first visit; None for people who do not take part.
+
+    Learners take part (as mentees, or as peers in a co-mentoring program); anyone whose LTI roles the
+    program designates as mentors takes part as an approved mentor (teaching assistants, for instance).
+    """
+    row = find_participant(session, program, membership.id)
+    by_role = qualifies_by_role(program, membership)
+    if row is None:
+        if by_role:
+            return _new(
+                session,
+                program,
+                membership,
+                role=_mentor_role(program),
+                mentor_status="approved",
+                mentor_source="role",
+                capacity=program.default_capacity,
+            )
+        if membership.program_role == "participant" and membership.is_active:
+            return _new(session, program, membership, role=_base_role(program))
+        return None
+    return _sync_role_designation(session, program, row, membership, by_role)
+
+
+def _sync_role_designation(
+    session: Session, program: Program, row: Participant, membership: Membership, by_role: bool
+) -> Participant | None:
+    if by_role and row.mentor_status != "approved":
+        row.role, row.mentor_status, row.mentor_source = _mentor_role(program), "approved", "role"
+        row.capacity = row.capacity or program.default_capacity
+    elif not by_role and row.mentor_source == "role":
+        # The program no longer designates this role: a learner goes back to being a mentee (or peer);
+        # anyone else (a teaching assistant) no longer takes part.
+        if membership.program_role != "participant":
+            session.delete(row)
+            session.flush()
+            return None
+        row.role, row.mentor_status, row.mentor_source = _base_role(program), None, None
+    return row
+
+
+def remap_roles(session: Session, program: Program) -> None:
+    """After switching between hierarchical and peer co-mentoring, give every participant the matching role."""
+    rows = session.execute(select(Participant).where(Participant.program_id == program.id)).scalars()
+    for row in rows:
+        if program.is_peer:
+            row.role = "both"
+        elif row.role == "both":
+            row.role = "mentor" if row.mentor_status == "approved" else "mentee"
+
+
+def designate_role_mentors(session: Session, program: Program) -> int:
+    """Apply the program's role-based designation to every member of the course; returns how many qualify."""
+    memberships = session.execute(select(Membership).where(Membership.course_id == program.course_id)).scalars()
+    count = 0
+    for membership in memberships:
+        if qualifies_by_role(program, membership):
+            count += 1
+            ensure_participant(session, program, membership)
+        else:
+            row = find_participant(session, program, membership.id)
+            if row is not None:
+                _sync_role_designation(session, program, row, membership, False)
+    session.flush()
+    return count
