@@ -61,11 +61,13 @@ def _register_blueprints(app: Flask) -> None:
     from .launch.views import bp as lti_bp
     from .views.home import bp as home_bp
     from .views.program import bp as program_bp
+    from .views.roster import bp as roster_bp
     from .views.space import bp as space_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(space_bp)
+    app.register_blueprint(roster_bp)
     app.register_blueprint(program_bp)
     if app.config["SANDBOX_ENABLED"]:
         from .sandbox import init_app as init_sandbox
@@ -77,6 +79,11 @@ def _register_cli(app: Flask) -> None:
     from .cli import init_app as init_cli
 
     init_cli(app)
+    from .jobs.cli import jobs_cli
+    from .roster.cli import roster_cli
+
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(roster_cli)
 
 
 def _prepare_keys(app: Flask) -> None:

@@ -56,6 +56,18 @@ class Config:
     LANGUAGES = ["en", "es", "fr", "de", "pt"]
     SESSION_COOKIE_SAMESITE = "Lax"
     JOBS_INLINE = _bool("JOBS_INLINE", not os.environ.get("REDIS_URL"))
+    # In-process job threads (embedded); RQ queue name and per-job time limit (production workers).
+    JOBS_THREADS = int(os.environ.get("JOBS_THREADS", "2"))
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE") or "mentoring"
+    JOBS_TIMEOUT = int(os.environ.get("JOBS_TIMEOUT", "1800"))
+    # A running job silent this long (no progress), or queued this long, is marked failed when next looked at.
+    JOBS_STALE_MINUTES = float(os.environ.get("JOBS_STALE_MINUTES", "10"))
+    JOBS_QUEUED_STALE_MINUTES = float(os.environ.get("JOBS_QUEUED_STALE_MINUTES", "60"))
+    # NRPS page size asked of the LMS (it may answer with another) and the HTTP timeout per request.
+    ROSTER_PAGE_SIZE = int(os.environ.get("ROSTER_PAGE_SIZE", "100"))
+    ROSTER_HTTP_TIMEOUT = float(os.environ.get("ROSTER_HTTP_TIMEOUT", "30"))
+    # A coordinator's first launch in a never-synced course starts its roster sync.
+    ROSTER_SYNC_ON_LAUNCH = _bool("ROSTER_SYNC_ON_LAUNCH", True)
     TESTING = False
 
     @classmethod
@@ -85,3 +97,6 @@ class TestConfig(Config):
     SANDBOX_ENABLED = True
     JOBS_INLINE = True
     KEY_GRACE_DAYS = 7
+    # Off for the shared live server: a background sync would change other tests' courses while they run;
+    # tests/test_roster.py turns it on where it tests it.
+    ROSTER_SYNC_ON_LAUNCH = False

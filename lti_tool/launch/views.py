@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from ..extensions import csrf, db
 from ..models import Platform
+from ..roster.tasks import sync_if_never_synced
 from ..views.access import require_tool_session, signer, tool_url
 from ..views.security import content_security_policy, forget_platform_origins, platform_origins
 from . import claims as c
@@ -62,6 +63,7 @@ def launch():
     validated = launch_validator().validate(request.form, request.cookies)
     identity = sync_launch(db.session(), validated.platform, validated.deployment, validated.body)
     db.session.commit()
+    sync_if_never_synced(identity.course, identity.membership)
     presentation = validated.body.get(c.LAUNCH_PRESENTATION) or {}
     tool = signer().new(
         person_id=identity.person.id,

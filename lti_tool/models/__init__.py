@@ -2,6 +2,7 @@
 
 from .base import Base, UTCDateTime, utcnow
 from .course import Course, Membership, Person, ResourceLink
+from .jobs import Job, JobStatus
 from .launch_store import LaunchValue
 from .programs import Participant, Program
 from .tenancy import Deployment, Platform
@@ -10,6 +11,8 @@ __all__ = [
     "Base",
     "Course",
     "Deployment",
+    "Job",
+    "JobStatus",
     "LaunchValue",
     "Membership",
     "Participant",
