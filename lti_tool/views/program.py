@@ -82,9 +82,7 @@ def settings():
         if parsed is not None:
             try:
                 service.update_settings(db.session(), program, parsed)
-            except service.ProgramError:
-                errors = {"form": _("These settings cannot be used together. Check the weights and limits.")}
-            except ValueError:  # the matching engine refused a weight or constraint
+            except ValueError:  # a ProgramError, or the matching engine refusing a weight or constraint
                 errors = {"form": _("These settings cannot be used together. Check the weights and limits.")}
             else:
                 db.session.commit()
@@ -244,5 +242,5 @@ def profile():
         slot_rows=SLOT_ROWS,
         max_preferences=service.MAX_PREFERENCES if mentor_choices else 0,
         time_zones=service.time_zones(),
-        detect_zone=not participant.time_zone and not g.person.timezone,
+        detect_zone=not values.get("time_zone"),
     ), status
