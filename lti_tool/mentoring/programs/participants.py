@@ -75,6 +75,18 @@ def _mentor_role(program: Program) -> str:
     return "both" if program.is_peer else "mentor"
 
 
+def _new_role_mentor(session: Session, program: Program, membership: Membership) -> Participant:
+    return _new(
+        session,
+        program,
+        membership,
+        role=_mentor_role(program),
+        mentor_status="approved",
+        mentor_source="role",
+        capacity=program.default_capacity,
+    )
+
+
 def ensure_participant(session: Session, program: Program, membership: Membership) -> Participant | None:
     """The membership's participant row, created on first visit; None for people who do not take part.
 
@@ -85,15 +97,7 @@ def ensure_participant(session: Session, program: Program, membership: Membershi
     by_role = qualifies_by_role(program, membership)
     if row is None:
         if by_role:
-            return _new(
-                session,
-                program,
-                membership,
-                role=_mentor_role(program),
-                mentor_status="approved",
-                mentor_source="role",
-                capacity=program.default_capacity,
-            )
+            return _new_role_mentor(session, program, membership)
         if membership.program_role == "participant" and membership.is_active:
             return _new(session, program, membership, role=_base_role(program))
         return None
@@ -128,16 +132,27 @@ def remap_roles(session: Session, program: Program) -> None:
 
 
 def designate_role_mentors(session: Session, program: Program) -> int:
-    """Apply the program's role-based designation to every member of the course; returns how many qualify."""
+    """Apply the program's role-based designation to every member of the course; returns how many qualify.
+
+    Two queries whatever the size of the course (its memberships, the program's participants), so it can
+    run after every roster sync and on every visit to the Mentors page.
+    """
+    existing = {
+        row.membership_id: row
+        for row in session.execute(select(Participant).where(Participant.program_id == program.id)).scalars()
+    }
+    uses_roles = "role" in (program.mentor_sources or [])
+    if not uses_roles and not any(row.mentor_source == "role" for row in existing.values()):
+        return 0
     memberships = session.execute(select(Membership).where(Membership.course_id == program.course_id)).scalars()
     count = 0
     for membership in memberships:
-        if qualifies_by_role(program, membership):
-            count += 1
-            ensure_participant(session, program, membership)
-        else:
-            row = find_participant(session, program, membership.id)
-            if row is not None:
-                _sync_role_designation(session, program, row, membership, False)
+        by_role = uses_roles and qualifies_by_role(program, membership)
+        count += by_role
+        row = existing.get(membership.id)
+        if row is not None:
+            _sync_role_designation(session, program, row, membership, by_role)
+        elif by_role:
+            _new_role_mentor(session, program, membership)
     session.flush()
     return count
