@@ -46,8 +46,7 @@ def _open(page: Page, person: str):
 
 
 def test_profile_detects_the_time_zone_and_stays_accessible(lms_page, live):
-    """The profile page preselects the browser's time zone (static JS, no inline script) and passes axe-core,
-    also when it shows errors."""
+    """The profile page preselects the browser's time zone and passes axe-core, also when it shows errors."""
     page = lms_page
     tool, frame = _open(page, STUDENT)
     tool.get_by_role("navigation").get_by_role("link", name="My profile").click()
