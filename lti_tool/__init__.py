@@ -59,6 +59,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .launch.views import bp as lti_bp
+    from .views.grades import bp as grades_bp
     from .views.home import bp as home_bp
     from .views.program import bp as program_bp
     from .views.roster import bp as roster_bp
@@ -67,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(space_bp)
+    app.register_blueprint(grades_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(program_bp)
     if app.config["SANDBOX_ENABLED"]:
@@ -79,6 +81,9 @@ def _register_cli(app: Flask) -> None:
     from .cli import init_app as init_cli
 
     init_cli(app)
+    from .grades.cli import init_app as init_grades_cli
+
+    init_grades_cli(app)
     from .jobs.cli import jobs_cli
     from .roster.cli import roster_cli
 

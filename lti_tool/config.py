@@ -55,6 +55,17 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ["en", "es", "fr", "de", "pt"]
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Grade delivery (AGS): worker threads and batch, lease on claimed rows, retries, HTTP timeout; after a
+    # coordinator's action a delivery job runs, going on while retries fall due within GRADES_JOB_WAIT s.
+    GRADES_CONCURRENCY = int(os.environ.get("GRADES_CONCURRENCY", "8"))
+    GRADES_BATCH = int(os.environ.get("GRADES_BATCH", "200"))
+    GRADES_LEASE_SECONDS = float(os.environ.get("GRADES_LEASE_SECONDS", "120"))
+    GRADES_BACKOFF_BASE = float(os.environ.get("GRADES_BACKOFF_BASE", "2"))
+    GRADES_BACKOFF_MAX = float(os.environ.get("GRADES_BACKOFF_MAX", "900"))
+    GRADES_MAX_ATTEMPTS = int(os.environ.get("GRADES_MAX_ATTEMPTS", "12"))
+    GRADES_HTTP_TIMEOUT = float(os.environ.get("GRADES_HTTP_TIMEOUT", "20"))
+    GRADES_DELIVER_AFTER_COMMIT = _bool("GRADES_DELIVER_AFTER_COMMIT", True)
+    GRADES_JOB_WAIT = float(os.environ.get("GRADES_JOB_WAIT", "60"))
     JOBS_INLINE = _bool("JOBS_INLINE", not os.environ.get("REDIS_URL"))
     # In-process job threads (embedded); RQ queue name and per-job time limit (production workers).
     JOBS_THREADS = int(os.environ.get("JOBS_THREADS", "2"))
@@ -97,6 +108,12 @@ class TestConfig(Config):
     SANDBOX_ENABLED = True
     JOBS_INLINE = True
     KEY_GRACE_DAYS = 7
+    # Fast retries; delivery runs when a test asks for it (tests/test_grades_views.py turns the job on).
+    GRADES_BACKOFF_BASE = 0.01
+    GRADES_BACKOFF_MAX = 0.5
+    GRADES_HTTP_TIMEOUT = 10.0
+    GRADES_DELIVER_AFTER_COMMIT = False
+    GRADES_JOB_WAIT = 5.0
     # Off for the shared live server: a background sync would change other tests' courses while they run;
     # tests/test_roster.py turns it on where it tests it.
     ROSTER_SYNC_ON_LAUNCH = False

@@ -1,1 +1,11 @@
-"""Talking to the platform's services (AGS and NRPS): access tokens now, the grade outbox next."""
+"""Grades in the LMS gradebook (AGS): results recorded with an outbox row, delivered by a worker.
+
+- :mod:`.results` records a result and its outbox row in one transaction (``record_result``).
+- :mod:`.lineitems` finds or creates the platform's line items (``ensure_line_item``).
+- :mod:`.delivery` delivers outbox rows: leases, one token per registration, bounded concurrency, retries.
+- :mod:`.connector` is pylti1p3's service connector with access tokens shared by every worker.
+"""
+
+from .errors import GradeError, InvalidScore, LineItemUnavailable, NotInCourse, PlatformUnavailable
+
+__all__ = ["GradeError", "InvalidScore", "LineItemUnavailable", "NotInCourse", "PlatformUnavailable"]

@@ -5,11 +5,16 @@ assertion (1EdTech Security Framework §4.1). A token is reused until shortly be
 processes and hosts, through the shared expiring store: one token request per token lifetime rather than
 one per score. pylti1p3's own cache key is issuer + scopes, which mixes up two registrations under one
 issuer (Canvas developer keys); ours adds the client id.
+
+Many threads asking at once for a token nobody holds yet would each fetch one; a per-process lock and a
+short-lived claim in the shared store (``add``, atomic) let one of them fetch while the others wait for it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Iterable
 
 import requests
@@ -20,6 +25,16 @@ from ..launch.store import ExpiringStore
 
 # Renew this many seconds before the platform's expiry so a token never dies mid-request.
 EXPIRY_MARGIN = 60
+# How long another process's token fetch may hold the claim before we fetch ourselves.
+FETCH_CLAIM_SECONDS = 10
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(key: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
 
 
 class SharedTokenServiceConnector(ServiceConnector):
@@ -46,8 +61,39 @@ class SharedTokenServiceConnector(ServiceConnector):
             self.store.set(scope_key, access_token, ttl)
 
     def get_access_token(self, scopes):  # type: ignore[no-untyped-def]
-        cached = self._get_cached_access_token(self._scope_key(sorted(scopes)))
+        key = self._scope_key(sorted(scopes))
+        cached = self._get_cached_access_token(key)
         if cached:
             return cached
-        self.token_requests += 1
-        return super().get_access_token(scopes)
+        with _lock_for(key):
+            cached = self._get_cached_access_token(key)
+            if cached:
+                return cached
+            claim = key + ":fetching"
+            if not self.store.add(claim, 1, FETCH_CLAIM_SECONDS):
+                cached = self._wait_for_other_fetch(key)
+                if cached:
+                    return cached
+            try:
+                self.token_requests += 1
+                return super().get_access_token(scopes)
+            finally:
+                self.store.delete(claim)
+
+    def _wait_for_other_fetch(self, key: str) -> str | None:
+        deadline = time.monotonic() + FETCH_CLAIM_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            cached = self._get_cached_access_token(key)
+            if cached:
+                return cached
+            if self.store.get(key + ":fetching") is None:
+                return self._get_cached_access_token(key)
+        return None
+
+    def forget_access_token(self, scopes: Iterable[str], token: str | None = None) -> None:
+        """Drop the shared token (after a 401); only if it is still ``token``, so a fresh one survives."""
+        key = self._scope_key(sorted(scopes))
+        with _lock_for(key):
+            if token is None or self._get_cached_access_token(key) == token:
+                self.store.delete(key)

@@ -2,6 +2,7 @@
 
 from .base import Base, UTCDateTime, utcnow
 from .course import Course, Membership, Person, ResourceLink
+from .grades import GradeOutbox, GradeResult, LineItem, LineItemOrigin, LineItemStatus, OutboxStatus
 from .jobs import Job, JobStatus
 from .launch_store import LaunchValue
 from .programs import Participant, Program
@@ -11,10 +12,16 @@ __all__ = [
     "Base",
     "Course",
     "Deployment",
+    "GradeOutbox",
+    "GradeResult",
     "Job",
     "JobStatus",
     "LaunchValue",
+    "LineItem",
+    "LineItemOrigin",
+    "LineItemStatus",
     "Membership",
+    "OutboxStatus",
     "Participant",
     "Person",
     "Platform",
