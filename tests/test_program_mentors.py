@@ -192,3 +192,16 @@ def test_csv_file_problems(live, browser):
         page = _upload(coordinator, token, content)
         assert page.status == 400
         assert message in page.text, message
+
+
+def test_csv_template_download(live, browser):
+    """Coordinators download an empty CSV with the columns the import reads; students cannot."""
+    course = fresh_course(live, browser)
+    coordinator, token = enter(live, course, course.instructor)
+    page = open_page(coordinator, "/program/mentors", token)
+    resp = coordinator.http.get(page.link("Download a CSV template"), timeout=10)
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/csv")
+    assert resp.text.splitlines()[0] == "email,user_id,capacity"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    student, student_token = enter(live, course, course.students[0])
+    assert open_page(student, "/program/mentors/template.csv", student_token).status == 403

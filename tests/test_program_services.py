@@ -171,3 +171,42 @@ def test_profile_requirement(session):
     assert programs.needs_profile(program, learner)
     with pytest.raises(programs.NotAllowed):
         programs.skip_profile(session, program, learner)
+
+
+def test_matching_input_feeds_every_mode(session):
+    """A program's participants, weights and rules run through the engine in each mode; ids map back to rows."""
+    from lti_tool.mentoring.matching import match
+
+    course = _course(session)
+    program = programs.get_or_create_program(session, course.id)
+    program.mentor_sources = ["opt_in"]
+    program.goal_tags, program.expertise_tags = ["Python", "Writing"], ["Python", "Writing"]
+    rows = {}
+    for sub in ("ana", "ben", "mia", "tom", "gone"):
+        membership = _member(session, course, sub, LEARNER)
+        rows[sub] = programs.ensure_participant(session, program, membership)
+    rows["gone"].membership.is_active = False
+    for sub, goal in (("mia", "Python"), ("tom", "Writing")):
+        programs.opt_in(session, program, rows[sub], 1)
+        programs.decide(session, program, rows[sub].id, approve=True)
+        programs.save_profile(
+            session, program, rows[sub], programs.ProfileData(expertise=(goal,), time_zone="Europe/Madrid")
+        )
+    programs.save_profile(session, program, rows["ana"], programs.ProfileData(goals=("Python",), time_zone="UTC"))
+    programs.save_profile(
+        session,
+        program,
+        rows["ben"],
+        programs.ProfileData(goals=("Writing",), time_zone="UTC", preferences=(rows["tom"].id, rows["mia"].id)),
+    )
+    data = programs.matching_input(session, program)
+    assert {m.id for m in data.mentees} == {str(rows["ana"].id), str(rows["ben"].id)}
+    assert {m.id for m in data.mentors} == {str(rows["mia"].id), str(rows["tom"].id)}
+    assert data.picks == {str(rows["ben"].id): (str(rows["tom"].id), str(rows["mia"].id))}
+    expected = {(str(rows["ana"].id), str(rows["mia"].id)), (str(rows["ben"].id), str(rows["tom"].id))}
+    for mode in ("optimal", "stable"):
+        result = match(data.mentees, data.mentors, mode, data.weights, data.options)
+        assert {(p.mentee_id, p.mentor_id) for p in result.pairs} == expected, mode
+    # Mentee choice places only those who picked (Ana ranked nobody yet).
+    chosen = match(data.mentees, data.mentors, "mentee_choice", data.weights, data.options, picks=data.picks)
+    assert {(p.mentee_id, p.mentor_id) for p in chosen.pairs} == {(str(rows["ben"].id), str(rows["tom"].id))}

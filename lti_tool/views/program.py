@@ -7,10 +7,10 @@ Every page loads the program of ``g.course`` only, so ids from another course ar
 from __future__ import annotations
 
 from babel.dates import get_day_names
-from flask import Blueprint, abort, g, redirect, render_template, request
+from flask import Blueprint, Response, abort, g, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import db
 from ..mentoring import programs as service
@@ -127,9 +127,21 @@ def mentors():
     return _render_mentors(program, notice=notice)
 
 
+@bp.route("/mentors/template.csv")
+@require_tool_session("coordinator")
+def csv_template() -> Response:
+    """An empty mentor CSV with the columns the import understands, to fill in a spreadsheet."""
+    body = "email,user_id,capacity\r\n"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="mentors-template.csv"'},
+    )
+
+
 @bp.route("/mentors/<int:participant_id>/decision", methods=["POST"])
 @require_tool_session("coordinator")
-def decide(participant_id: int) -> Response:
+def decide(participant_id: int) -> BaseResponse:
     """Approve or decline a mentor of this course's program (404 for anyone else's id)."""
     decision = request.form.get("decision")
     if decision not in ("approve", "decline"):
@@ -172,6 +184,17 @@ def _language_options() -> list[tuple[str, str]]:
     locale = get_locale()
     names = locale.languages if locale is not None else {}
     return sorted(((code, names.get(code, code)) for code in service.LANGUAGE_CODES), key=lambda o: o[1].casefold())
+
+
+def _time_zone_groups(zones: list[str]) -> list[tuple[str, list[str]]]:
+    """IANA zones grouped by region ("Africa", "America", ...) for <optgroup>s; names without one last."""
+    groups: dict[str, list[str]] = {}
+    for zone in zones:
+        region = zone.split("/", 1)[0] if "/" in zone else ""
+        groups.setdefault(region, []).append(zone)
+    other = groups.pop("", [])
+    ordered = sorted(groups.items())
+    return [*ordered, (_("Other"), other)] if other else ordered
 
 
 def _day_options() -> list[tuple[str, str]]:
@@ -228,6 +251,7 @@ def profile():
         values = profile_values(participant, default_time_zone=g.person.timezone)
         errors = {}
     db.session.commit()
+    zones = service.time_zones()
     return render_template(
         "program/profile.html",
         program=program,
@@ -241,6 +265,7 @@ def profile():
         days=_day_options(),
         slot_rows=SLOT_ROWS,
         max_preferences=service.MAX_PREFERENCES if mentor_choices else 0,
-        time_zones=service.time_zones(),
+        time_zones=zones,
+        time_zone_groups=_time_zone_groups(zones),
         detect_zone=not values.get("time_zone"),
     ), status

@@ -7,6 +7,7 @@ Pure services over a SQLAlchemy session (no Flask): views and jobs call the same
 from __future__ import annotations
 
 from .errors import CsvImportError, CsvProblem, NotAllowed, NotInProgram, ProgramError
+from .matching_input import MatchingInput, matching_input
 from .mentors import (
     MAX_CSV_BYTES,
     ImportResult,
@@ -67,6 +68,7 @@ __all__ = [
     "ImportResult",
     "InvalidCapacity",
     "InvalidProfile",
+    "MatchingInput",
     "NotAllowed",
     "NotInProgram",
     "ProfileData",
@@ -88,6 +90,7 @@ __all__ = [
     "get_program",
     "import_mentors_csv",
     "is_time_zone",
+    "matching_input",
     "mentors",
     "needs_profile",
     "opt_in",
