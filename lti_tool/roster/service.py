@@ -230,11 +230,11 @@ class _Sync:
             if merged != known.person:
                 person_updates.append((sub, {"id": known.person_id, **merged}))
         if new_people:
-            created = self.session.execute(
-                insert(Person).returning(Person.id, Person.sub, sort_by_parameter_order=True), new_people
-            ).all()
-            for (person_id, sub), row in zip(created, new_people, strict=True):
-                self.known[sub] = _Known(person_id=person_id, person={f: row[f] for f in PERSON_FIELDS})
+            # RETURNING the natural key, so the rows need not come back in order (SQLite batches them then).
+            created = self.session.execute(insert(Person).returning(Person.id, Person.sub), new_people).all()
+            rows_by_sub = {row["sub"]: row for row in new_people}
+            for person_id, sub in created:
+                self.known[sub] = _Known(person_id=person_id, person={f: rows_by_sub[sub][f] for f in PERSON_FIELDS})
             self.counts.people_added += len(created)
         if person_updates:
             self.session.execute(update(Person), [row for _, row in person_updates])
@@ -283,10 +283,12 @@ class _Sync:
                     self.counts.updated += 1
         if new_memberships:
             created_ids = self.session.execute(
-                insert(Membership).returning(Membership.id, sort_by_parameter_order=True),
+                insert(Membership).returning(Membership.id, Membership.person_id),
                 [row for _, row in new_memberships],
             ).all()
-            for (membership_id,), (sub, row) in zip(created_ids, new_memberships, strict=True):
+            by_person = {row["person_id"]: (sub, row) for sub, row in new_memberships}
+            for membership_id, person_id in created_ids:
+                sub, row = by_person[person_id]
                 self._remember(sub, membership_id, row)
             self.counts.added += len(created_ids)
         if membership_updates:
