@@ -2,6 +2,18 @@
 
 from .base import Base, UTCDateTime, utcnow
 from .course import Course, Membership, Person, ResourceLink
+from .discussions import (
+    DiscussionSettings,
+    ForumTopic,
+    GroundRulesAcceptance,
+    GroundRulesVersion,
+    ModerationLog,
+    Post,
+    PostReport,
+    PostRevision,
+    Thread,
+    ThreadReadMarker,
+)
 from .grades import GradeOutbox, GradeResult, LineItem, LineItemOrigin, LineItemStatus, OutboxStatus
 from .jobs import Job, JobStatus
 from .launch_store import LaunchValue
@@ -12,8 +24,12 @@ __all__ = [
     "Base",
     "Course",
     "Deployment",
+    "DiscussionSettings",
+    "ForumTopic",
     "GradeOutbox",
     "GradeResult",
+    "GroundRulesAcceptance",
+    "GroundRulesVersion",
     "Job",
     "JobStatus",
     "LaunchValue",
@@ -21,12 +37,18 @@ __all__ = [
     "LineItemOrigin",
     "LineItemStatus",
     "Membership",
+    "ModerationLog",
     "OutboxStatus",
     "Participant",
     "Person",
     "Platform",
+    "Post",
+    "PostReport",
+    "PostRevision",
     "Program",
     "ResourceLink",
+    "Thread",
+    "ThreadReadMarker",
     "UTCDateTime",
     "utcnow",
 ]

@@ -1,0 +1,28 @@
+"""Discussions: ground rules, course-wide forums (topics, threads, posts) and moderation.
+
+Pure services over a SQLAlchemy session (no Flask): views call them with a ``Viewer`` (person, course,
+role) and turn ``DiscussionError`` subclasses into HTTP answers. Who may do what is documented in
+:mod:`.access`; where a thread lives (a forum topic now, a mentoring pair or group later) in
+:mod:`lti_tool.models.discussions`.
+"""
+
+from __future__ import annotations
+
+from . import forums, moderation, rules
+from .access import Viewer
+from .errors import DiscussionError, Forbidden, InvalidInput, Locked, NotFound, RulesNotAccepted
+from .markdown import render_markdown
+
+__all__ = [
+    "DiscussionError",
+    "Forbidden",
+    "InvalidInput",
+    "Locked",
+    "NotFound",
+    "RulesNotAccepted",
+    "Viewer",
+    "forums",
+    "moderation",
+    "render_markdown",
+    "rules",
+]

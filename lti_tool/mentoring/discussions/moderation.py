@@ -1,0 +1,162 @@
+"""Moderation: participants report posts; coordinators hide posts, lock threads and resolve reports.
+
+Every coordinator action writes a ``ModerationLog`` row (who, what, when, why) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from ...models import ModerationLog, Person, Post, PostReport, Thread, utcnow
+from .access import Viewer
+from .errors import Forbidden, InvalidInput, NotFound
+from .forums import clean_text
+
+MAX_REASON_CHARS = 2_000
+
+
+def _log(session: Session, viewer: Viewer, action: str, kind: str, target_id: int, reason: str) -> ModerationLog:
+    row = ModerationLog(
+        course_id=viewer.course_id,
+        actor_id=viewer.person_id,
+        action=action,
+        target_kind=kind,
+        target_id=target_id,
+        reason=reason,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    return row
+
+
+def _require_coordinator(viewer: Viewer) -> None:
+    if not viewer.is_coordinator:
+        raise Forbidden()
+
+
+def report(session: Session, viewer: Viewer, post: Post, *, reason: str) -> PostReport:
+    """A participant reports a post to the coordinators, with a reason (required)."""
+    if not viewer.may_report:
+        raise Forbidden()
+    if post.deleted_at is not None:
+        raise InvalidInput("reason", "gone")
+    row = PostReport(
+        course_id=viewer.course_id,
+        post_id=post.id,
+        reporter_id=viewer.person_id,
+        reason=clean_text(reason, "reason", MAX_REASON_CHARS),
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def set_hidden(session: Session, viewer: Viewer, post: Post, *, hidden: bool, reason: str) -> None:
+    """Hide a post from participants (or show it again); hiding resolves the post's open reports."""
+    _require_coordinator(viewer)
+    reason = clean_text(reason, "reason", MAX_REASON_CHARS, required=hidden)
+    now = utcnow()
+    if hidden:
+        post.hidden_at, post.hidden_by = now, viewer.person_id
+        session.execute(
+            update(PostReport)
+            .where(PostReport.post_id == post.id, PostReport.resolved_at.is_(None))
+            .values(resolved_at=now, resolved_by=viewer.person_id)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        post.hidden_at, post.hidden_by = None, None
+    _log(session, viewer, "hide_post" if hidden else "unhide_post", "post", post.id, reason)
+    session.flush()
+
+
+def set_locked(session: Session, viewer: Viewer, thread: Thread, *, locked: bool, reason: str) -> None:
+    """Lock a thread (no more replies from participants) or unlock it."""
+    _require_coordinator(viewer)
+    reason = clean_text(reason, "reason", MAX_REASON_CHARS, required=False)
+    thread.is_locked = locked
+    _log(session, viewer, "lock_thread" if locked else "unlock_thread", "thread", thread.id, reason)
+    session.flush()
+
+
+def resolve_report(session: Session, viewer: Viewer, report_id: int, *, reason: str = "") -> PostReport:
+    """Close a report without hiding the post (the coordinator found nothing wrong)."""
+    _require_coordinator(viewer)
+    row = session.execute(
+        select(PostReport).where(PostReport.id == report_id, PostReport.course_id == viewer.course_id)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound()
+    if row.resolved_at is None:
+        row.resolved_at, row.resolved_by = utcnow(), viewer.person_id
+        _log(
+            session,
+            viewer,
+            "resolve_report",
+            "report",
+            row.id,
+            clean_text(reason, "reason", MAX_REASON_CHARS, required=False),
+        )
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class ReportView:
+    report: PostReport
+    post: Post
+    thread: Thread
+    reporter_name: str | None
+    author_name: str | None
+
+
+def open_reports(session: Session, viewer: Viewer, *, limit: int = 200) -> list[ReportView]:
+    """Unresolved reports of the viewer's course, oldest first, with the post, thread and people."""
+    _require_coordinator(viewer)
+    reporter = aliased(Person)
+    author = aliased(Person)
+    rows = session.execute(
+        select(PostReport, Post, Thread, reporter, author)
+        .join(Post, Post.id == PostReport.post_id)
+        .join(Thread, Thread.id == Post.thread_id)
+        .outerjoin(reporter, reporter.id == PostReport.reporter_id)
+        .outerjoin(author, author.id == Post.author_id)
+        .where(PostReport.course_id == viewer.course_id, PostReport.resolved_at.is_(None))
+        .order_by(PostReport.id)
+        .limit(limit)
+    ).all()
+    return [
+        ReportView(r, p, t, rp.display_name if rp is not None else None, a.display_name if a is not None else None)
+        for r, p, t, rp, a in rows
+    ]
+
+
+@dataclass(frozen=True)
+class LogView:
+    entry: ModerationLog
+    actor_name: str | None
+
+
+def log_entries(session: Session, viewer: Viewer, *, limit: int = 100) -> list[LogView]:
+    """The course's moderation log, newest first."""
+    _require_coordinator(viewer)
+    rows = session.execute(
+        select(ModerationLog, Person)
+        .outerjoin(Person, Person.id == ModerationLog.actor_id)
+        .where(ModerationLog.course_id == viewer.course_id)
+        .order_by(ModerationLog.id.desc())
+        .limit(limit)
+    ).all()
+    return [LogView(e, p.display_name if p is not None else None) for e, p in rows]
+
+
+def open_report_count(session: Session, viewer: Viewer) -> int:
+    return session.execute(
+        select(func.count())
+        .select_from(PostReport)
+        .where(PostReport.course_id == viewer.course_id, PostReport.resolved_at.is_(None))
+    ).scalar_one()
