@@ -370,3 +370,13 @@ def test_abandoned_running_job_is_marked_failed(live, browser):
     new_id = click_sync(browser, token)
     assert new_id != job_id
     assert wait_for_job(browser, new_id, token)["status"] == "succeeded"
+
+
+def test_sync_needs_the_csrf_token(live, browser):
+    """A sync POST without the page's CSRF token is refused and starts nothing."""
+    create_course(live, "roster-csrf", 1)
+    _, token = launch(browser, "roster-csrf")
+    course = course_id(live.app, token)
+    resp = browser.http.post(browser.tool_url + "/space/people/sync", data={"ts": token}, timeout=10)
+    assert resp.status_code == 400
+    assert latest_job(live.app, course) is None

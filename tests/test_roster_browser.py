@@ -10,6 +10,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from .support.playwright_helpers import (
+    ARTIFACTS,
     assert_accessible,
     launch_chromium,
     new_context,
@@ -70,13 +71,17 @@ def test_sync_progress_updates_in_place(lms_page, live, slow_nrps):
     frame = page.frame(name="tool-frame")
     assert frame is not None and "job=" in frame.url
     url_while_running = frame.url
+    ARTIFACTS.mkdir(exist_ok=True)
+    tool.locator("#roster-sync").screenshot(path=ARTIFACTS / "roster-sync-running.png")
     assert_accessible(frame, "the People page with a sync running")
     expect(status).to_contain_text("Roster synced: 202 active members", timeout=30_000)
     expect(status.locator("progress")).to_have_count(0)
     assert frame.url == url_while_running, "the script updated the page in place, no reload"
-    expect(tool.get_by_role("link", name="Reload the page to see the progress and the updated list")).to_be_visible()
+    expect(tool.locator("#roster-last-sync")).to_have_text("Last synced just now.")
+    expect(tool.get_by_role("link", name="Show the updated list")).to_be_visible()
+    tool.locator("#roster-sync").screenshot(path=ARTIFACTS / "roster-sync-done.png")
     screenshot(page, "roster-synced")
 
-    tool.get_by_role("link", name="Reload the page to see the progress and the updated list").click()
+    tool.get_by_role("link", name="Show the updated list").click()
     expect(tool.locator("#roster-last-sync")).to_contain_text("Last synced")
     expect(tool.locator("table tbody tr")).to_have_count(202)

@@ -66,7 +66,7 @@ class RosterCounts:
     updated: int = 0  # memberships whose roles or status changed
     reactivated: int = 0
     deactivated: int = 0  # inactive now: listed as inactive, or missing from the roster
-    missing: int = 0  # members of the course the roster no longer lists
+    missing: int = 0  # members of the course the roster no longer lists (site administrators aside)
     skipped: int = 0  # entries without a user_id
     pages: int = 0
 
@@ -310,20 +310,18 @@ class _Sync:
     def deactivate_missing(self) -> None:
         """Members of the course the complete roster no longer lists become inactive (never deleted)."""
         now = utcnow()
-        gone = [
-            {"id": known.membership_id, "is_active": False, "updated_at": now}
+        missing = [
+            known
             for sub, known in self.known.items()
-            if sub not in self.seen
-            and known.membership_id is not None
-            and known.is_active
-            and not _outside_roster(known.lti_roles)
+            if sub not in self.seen and known.membership_id is not None and not _outside_roster(known.lti_roles)
         ]
-        self.counts.missing = sum(
-            1 for sub, known in self.known.items() if sub not in self.seen and known.membership_id is not None
-        )
+        gone = [{"id": k.membership_id, "is_active": False, "updated_at": now} for k in missing if k.is_active]
         for start in range(0, len(gone), 1000):
             self.session.execute(update(Membership), gone[start : start + 1000])
         self.session.commit()
+        for known in missing:
+            known.is_active = False
+        self.counts.missing = len(missing)
         self.counts.deactivated += len(gone)
 
 

@@ -1,6 +1,8 @@
 // Polls a background job (GET /jobs/<id>?ts=…) and updates the page's status region in place.
-// The region (role="status", aria-live="polite") is rendered by the server with the job's state, so the page
-// works without this script; with it, the progress moves and the final message is announced once.
+// The region (role="status", aria-live="polite", data-job-url) is rendered by the server with the job's state, so
+// the page works without this script; with it, the progress moves and the final message is announced once.
+// Optional hooks: [data-job-progress] (a <progress>), [data-job-message], [data-job-reload] (hidden while
+// polling, shown at the end; its a[data-done-label] gets that label) and [data-job-done-text] elements.
 (function () {
   "use strict";
   var region = document.querySelector("[data-job-url]");
@@ -45,7 +47,17 @@
     var text = job.message || "";
     if (job.status === "failed" && !text) { text = region.getAttribute("data-msg-failed"); }
     setText(text);
-    if (reload) { reload.hidden = false; }
+    if (job.status === "succeeded") {
+      // Elements that describe the previous run ("last synced …") say that it just happened.
+      Array.prototype.forEach.call(document.querySelectorAll("[data-job-done-text]"), function (el) {
+        el.textContent = el.getAttribute("data-job-done-text");
+      });
+    }
+    if (reload) {
+      var link = reload.querySelector("a[data-done-label]");
+      if (link) { link.textContent = link.getAttribute("data-done-label"); }
+      reload.hidden = false;
+    }
   }
 
   function poll() {
