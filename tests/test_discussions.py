@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from lti_tool.extensions import db
 from lti_tool.models import ModerationLog, Post, PostRevision, Thread, ThreadReadMarker
@@ -26,12 +26,20 @@ from .support.demo import ensure_seeded, people
 
 
 def new_course(live, students: int = 4) -> str:
-    """A new demo LMS course (Dr. Okafor teaches, Mateo assists) with generated students."""
+    """A new demo LMS course (Dr. Okafor teaches, Mateo assists) with generated, English-speaking students."""
     context_id = "disc-" + uuid.uuid4().hex[:10]
     resp = requests.post(
         live.lms_url + "/sandbox/api/courses", json={"context_id": context_id, "students": students}, timeout=60
     )
     assert resp.status_code == 201, resp.text
+    # Generated students get a mix of languages; these tests read the English pages.
+    from lti_tool.sandbox.models import SandboxUser
+
+    subs = people(live.app, "student", context_id)
+    with live.app.app_context():
+        db.session.execute(update(SandboxUser).where(SandboxUser.sub.in_(subs)).values(locale="en"))
+        db.session.commit()
+        db.session.remove()
     return context_id
 
 
@@ -427,3 +435,46 @@ def test_times_are_shown_in_the_viewers_time_zone(live):
     utc_page = f.alice.get(f"/discussions/threads/{thread_id}")
     assert "UTC" in utc_page.soup.select_one("article.post time").get_text()
     assert re.search(r"\d", stamp.get_text())
+
+
+def test_topic_pages_and_locked_topics(live):
+    """A topic of 30 threads lists 25, latest activity first, then the rest behind "Older threads"; a
+    locked topic takes no new threads or replies from participants but stays readable."""
+    from lti_tool.mentoring.discussions import Viewer, forums
+
+    f = forum(live)
+    first = start_thread(f.alice, f.topic_id, "Thread 0", "Hello 0")
+    with live.app.app_context():
+        viewer = Viewer(_person_id(f.alice), thread_of(live, first).course_id, "participant")
+        topic = forums.get_topic(db.session(), viewer, f.topic_id)
+        for i in range(1, 30):
+            forums.start_thread(db.session(), viewer, topic, title=f"Thread {i}", body=f"Hello {i}")
+        db.session.commit()
+        db.session.remove()
+    page = f.bob.get(f"/discussions/topics/{f.topic_id}")
+    titles = [a.get_text() for a in page.soup.select("tr.thread-row th a")]
+    assert titles == [f"Thread {i}" for i in range(29, 4, -1)]
+    older = page.soup.find("a", rel="next")
+    path, params = path_of(older["href"])
+    rest = f.bob.get(path, **params)
+    assert [a.get_text() for a in rest.soup.select("tr.thread-row th a")] == [f"Thread {i}" for i in range(4, -1, -1)]
+    assert rest.soup.find("a", rel="next") is None
+
+    edit = f.coordinator.get(f"/discussions/topics/{f.topic_id}/edit")
+    assert location(f.coordinator.submit(edit, "main form", {"locked": "1"}))
+    assert f.bob.get(f"/discussions/topics/{f.topic_id}").status == 200
+    assert f.bob.get(f"/discussions/topics/{f.topic_id}/threads/new").status == 403
+    assert f.bob.post(f"/discussions/topics/{f.topic_id}/threads/new", {"title": "t", "body": "b"}).status == 403
+    assert reply(f.bob, first, "Still there?").status == 403
+    assert location(reply(f.coordinator, first, "Coordinators can still post."))
+    assert f.bob.get(f"/discussions/threads/{first}").status == 200
+
+
+def test_stale_page_links_show_the_last_page(live):
+    """A page link past the end of a thread (posts deleted, an old bookmark) shows the last page, not nothing."""
+    f = forum(live)
+    thread_id = start_thread(f.alice, f.topic_id, "Short", "Only post")
+    page = f.bob.get(f"/discussions/threads/{thread_id}", after="999999999")
+    assert page.status == 200 and len(post_ids(page)) == 1
+    assert f.bob.get(f"/discussions/threads/{thread_id}", before="0").status == 200
+    assert f.bob.get(f"/discussions/threads/{thread_id}", after="-5").status == 200

@@ -58,6 +58,11 @@ def accepted_rules(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def current_rules() -> Any:
+    """The course's current ground rules; the first version is our default text in the reader's language."""
+    return rules.current_version(db.session(), g.course.id, _(rules.DEFAULT_GROUND_RULES))
+
+
 def _zone() -> Any:
     name = getattr(g.get("person"), "timezone", None)
     if name:
@@ -143,7 +148,7 @@ def rules_page():
     """The ground rules: participants and observers accept the current version; coordinators see who did."""
     session = db.session()
     me = viewer()
-    version = rules.current_version(session, me.course_id)
+    version = current_rules()
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -178,7 +183,7 @@ def edit_rules():
     """Coordinators edit the agreement and the moderation switch; a change asks everyone to accept again."""
     session = db.session()
     me = viewer()
-    version = rules.current_version(session, me.course_id)
+    version = current_rules()
     values: dict[str, Any] = {"body": version.body, "moderated": version.moderated}
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -30,7 +30,13 @@ from .errors import Forbidden, InvalidInput
 
 MAX_RULES_CHARS = 20_000
 
-DEFAULT_GROUND_RULES = """\
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext "mark for extraction" convention
+    """Mark a message for translation without translating it here (the web layer calls gettext)."""
+    return message
+
+
+DEFAULT_GROUND_RULES = N_("""\
 These ground rules keep our mentoring space safe and useful. Please read them before you take part.
 
 **Confidentiality**
@@ -59,7 +65,7 @@ These ground rules keep our mentoring space safe and useful. Please read them be
   professional advice; the coordinator can point you to the right service.
 - Keep contact within this space or the channels your program agreed on, and respect each other's time.
 - Either side may end a mentoring relationship by telling the coordinator.
-"""
+""")
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,11 @@ def settings(session: Session, course_id: int) -> DiscussionSettings:
     )
 
 
-def current_version(session: Session, course_id: int) -> GroundRulesVersion:
-    """The newest version of the course's ground rules; version 1 is the default text."""
+def current_version(
+    session: Session, course_id: int, default_body: str = DEFAULT_GROUND_RULES
+) -> GroundRulesVersion:
+    """The newest version of the course's ground rules; version 1 is ``default_body`` (the web layer passes
+    ``DEFAULT_GROUND_RULES`` translated into the language of whoever opens the discussions first)."""
     found = _latest(session, course_id)
     if found is not None:
         return found
@@ -91,7 +100,7 @@ def current_version(session: Session, course_id: int) -> GroundRulesVersion:
     return get_or_create(
         session,
         lambda: _latest(session, course_id),
-        lambda: GroundRulesVersion(course_id=course_id, version=1, body=DEFAULT_GROUND_RULES, moderated=moderated),
+        lambda: GroundRulesVersion(course_id=course_id, version=1, body=default_body, moderated=moderated),
     )
 
 
@@ -131,8 +140,8 @@ def accept(session: Session, viewer: Viewer, version_id: int) -> GroundRulesAcce
     Accepting an older version (the page was open while the coordinator saved a new one) is refused with
     ``InvalidInput("version", "outdated")`` so the person reads the new text first. Accepting twice is fine.
     """
-    version = current_version(session, viewer.course_id)
-    if version.id != version_id:
+    version = _latest(session, viewer.course_id)
+    if version is None or version.id != version_id:
         raise InvalidInput("version", "outdated")
     existing = session.execute(
         select(GroundRulesAcceptance).where(
