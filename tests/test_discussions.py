@@ -478,3 +478,19 @@ def test_stale_page_links_show_the_last_page(live):
     assert page.status == 200 and len(post_ids(page)) == 1
     assert f.bob.get(f"/discussions/threads/{thread_id}", before="0").status == 200
     assert f.bob.get(f"/discussions/threads/{thread_id}", after="-5").status == 200
+
+
+def test_returning_reader_is_offered_the_new_posts(live):
+    """Someone who read a long thread and comes back after new posts gets a link straight to them."""
+    f = forum(live)
+    thread_id = start_thread(f.alice, f.topic_id, "Long and growing", "Post number 1")
+    _seed_posts(live, thread_id, _person_id(f.alice), 59)
+    f.bob.get(f"/discussions/threads/{thread_id}")  # Bob reads the first page (posts 1–50) and leaves
+    first = f.bob.get(f"/discussions/threads/{thread_id}")
+    jump = first.soup.select_one("a.unread-jump")
+    assert jump is not None, "posts 51–60 are new to Bob and not on the first page"
+    path, params = path_of(jump["href"])
+    new_posts = f.bob.get(path, **params)
+    assert len(new_posts.soup.select("article.post.unread")) == 10
+    assert "Posts 51–60 of 60" in new_posts.text
+    assert f.bob.get(f"/discussions/threads/{thread_id}").soup.select_one("a.unread-jump") is None

@@ -310,7 +310,8 @@ class PostPage:
     first_number: int  # 1-based position of the first post on this page
     previous_before: int | None  # post id for the "previous page" link
     next_after: int | None  # post id for the "next page" link
-    first_unread_id: int | None
+    first_unread_id: int | None  # the first new post on this page
+    unread_after: int | None = None  # new posts exist past this page: the page after this post id has them
     participated: bool = False
 
 
@@ -379,6 +380,14 @@ def thread_posts(
         previous_before=posts[0].id if posts and before_count > 0 else None,
         next_after=posts[-1].id if posts and (thread.last_post_id or 0) > posts[-1].id else None,
         first_unread_id=first_unread,
+        unread_after=(
+            read_up_to
+            if first_unread is None
+            and read_up_to > 0
+            and (thread.last_post_id or 0) > read_up_to
+            and (not posts or posts[-1].id <= read_up_to)
+            else None
+        ),
         participated=bool(marker is not None and marker.participated),
     )
     if mark and posts and posts[-1].id > read_up_to:
