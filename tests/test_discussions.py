@@ -468,6 +468,7 @@ def test_topic_pages_and_locked_topics(live):
     assert reply(f.bob, first, "Still there?").status == 403
     assert location(reply(f.coordinator, first, "Coordinators can still post."))
     assert f.bob.get(f"/discussions/threads/{first}").status == 200
+    assert f"Locked topic {f.topic_id}" in f.coordinator.get("/discussions/moderation").text
 
 
 def test_stale_page_links_show_the_last_page(live):

@@ -227,7 +227,7 @@ class ModerationLog(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    # hide_post, unhide_post, lock_thread, unlock_thread, resolve_report
+    # hide_post, unhide_post, lock_thread, unlock_thread, lock_topic, unlock_topic, resolve_report
     action: Mapped[str] = mapped_column(String(30))
     target_kind: Mapped[str] = mapped_column(String(10))
     target_id: Mapped[int] = mapped_column(Integer)

@@ -133,12 +133,6 @@ def _forbidden(err: ds.Forbidden):
     return render_http_error(HttpForbidden())
 
 
-@bp.errorhandler(ds.RulesNotAccepted)
-def _rules_first(err: ds.RulesNotAccepted):
-    db.session.rollback()
-    return render_http_error(HttpForbidden())
-
-
 # --- ground rules ----------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import forums, moderation, rules
 from .access import Viewer
-from .errors import DiscussionError, Forbidden, InvalidInput, Locked, NotFound, RulesNotAccepted
+from .errors import DiscussionError, Forbidden, InvalidInput, Locked, NotFound
 from .markdown import render_markdown
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "InvalidInput",
     "Locked",
     "NotFound",
-    "RulesNotAccepted",
     "Viewer",
     "forums",
     "moderation",

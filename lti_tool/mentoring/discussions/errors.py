@@ -1,9 +1,9 @@
 """Why a discussion service refused, as stable codes the web layer maps to HTTP answers and messages.
 
 ``NotFound`` (404) also covers ids of another course: a guessed id never tells whether it exists.
-``Forbidden`` (403) is a known record the viewer may not act on. ``RulesNotAccepted`` sends the viewer to
-the ground rules. ``InvalidInput`` (400) carries the field and a code; the view re-renders the form with
-the text kept.
+``Forbidden`` (403) is a known record the viewer may not act on. ``InvalidInput`` (400) carries the field
+and a code; the view re-renders the form with the text kept. The ground-rules gate is the web layer's: a
+page redirects to the rules, an action is refused.
 """
 
 from __future__ import annotations
@@ -33,11 +33,6 @@ class Locked(Forbidden):
 
     code = "locked"
     message = "This topic or thread is locked."
-
-
-class RulesNotAccepted(DiscussionError):
-    code = "rules_not_accepted"
-    message = "Accept the current ground rules first."
 
 
 class InvalidInput(DiscussionError):

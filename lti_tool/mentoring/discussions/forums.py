@@ -19,6 +19,7 @@ from ...models import ForumTopic, Person, Post, PostRevision, Thread, ThreadRead
 from ...models.discussions import SPACE_FORUM
 from ...models.queries import get_or_create
 from .access import Viewer
+from .audit import record
 from .errors import Forbidden, InvalidInput, Locked, NotFound
 from .markdown import render_markdown
 
@@ -98,16 +99,19 @@ def save_topic(
     locked: bool,
     topic: ForumTopic | None = None,
 ) -> ForumTopic:
-    """Create a topic, or update ``topic``: coordinators only."""
+    """Create a topic, or update ``topic``: coordinators only. Locking or unlocking it is logged."""
     if not viewer.is_coordinator:
         raise Forbidden()
     title = clean_title(title)
     description = clean_text(description, "description", MAX_DESCRIPTION_CHARS, required=False)
+    was_locked = topic.is_locked if topic is not None else False
     if topic is None:
         topic = ForumTopic(course_id=viewer.course_id, created_by=viewer.person_id, created_at=utcnow())
         session.add(topic)
     topic.title, topic.description, topic.position, topic.is_locked = title, description, position, locked
     session.flush()
+    if locked != was_locked:
+        record(session, viewer, "lock_topic" if locked else "unlock_topic", "topic", topic.id)
     return topic
 
 

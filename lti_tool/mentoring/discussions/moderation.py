@@ -1,6 +1,7 @@
 """Moderation: participants report posts; coordinators hide posts, lock threads and resolve reports.
 
-Every coordinator action writes a ``ModerationLog`` row (who, what, when, why) in the same transaction.
+Every coordinator action writes a ``ModerationLog`` row (who, what, when, why) in the same transaction
+(:mod:`.audit`); so does locking or unlocking a whole topic (:func:`.forums.save_topic`).
 """
 
 from __future__ import annotations
@@ -12,24 +13,11 @@ from sqlalchemy.orm import Session, aliased
 
 from ...models import ModerationLog, Person, Post, PostReport, Thread, utcnow
 from .access import Viewer
+from .audit import record
 from .errors import Forbidden, InvalidInput, NotFound
 from .forums import clean_text
 
 MAX_REASON_CHARS = 2_000
-
-
-def _log(session: Session, viewer: Viewer, action: str, kind: str, target_id: int, reason: str) -> ModerationLog:
-    row = ModerationLog(
-        course_id=viewer.course_id,
-        actor_id=viewer.person_id,
-        action=action,
-        target_kind=kind,
-        target_id=target_id,
-        reason=reason,
-        created_at=utcnow(),
-    )
-    session.add(row)
-    return row
 
 
 def _require_coordinator(viewer: Viewer) -> None:
@@ -70,7 +58,7 @@ def set_hidden(session: Session, viewer: Viewer, post: Post, *, hidden: bool, re
         )
     else:
         post.hidden_at, post.hidden_by = None, None
-    _log(session, viewer, "hide_post" if hidden else "unhide_post", "post", post.id, reason)
+    record(session, viewer, "hide_post" if hidden else "unhide_post", "post", post.id, reason)
     session.flush()
 
 
@@ -79,7 +67,7 @@ def set_locked(session: Session, viewer: Viewer, thread: Thread, *, locked: bool
     _require_coordinator(viewer)
     reason = clean_text(reason, "reason", MAX_REASON_CHARS, required=False)
     thread.is_locked = locked
-    _log(session, viewer, "lock_thread" if locked else "unlock_thread", "thread", thread.id, reason)
+    record(session, viewer, "lock_thread" if locked else "unlock_thread", "thread", thread.id, reason)
     session.flush()
 
 
@@ -93,7 +81,7 @@ def resolve_report(session: Session, viewer: Viewer, report_id: int, *, reason: 
         raise NotFound()
     if row.resolved_at is None:
         row.resolved_at, row.resolved_by = utcnow(), viewer.person_id
-        _log(
+        record(
             session,
             viewer,
             "resolve_report",

@@ -88,9 +88,7 @@ def settings(session: Session, course_id: int) -> DiscussionSettings:
     )
 
 
-def current_version(
-    session: Session, course_id: int, default_body: str = DEFAULT_GROUND_RULES
-) -> GroundRulesVersion:
+def current_version(session: Session, course_id: int, default_body: str = DEFAULT_GROUND_RULES) -> GroundRulesVersion:
     """The newest version of the course's ground rules; version 1 is ``default_body`` (the web layer passes
     ``DEFAULT_GROUND_RULES`` translated into the language of whoever opens the discussions first)."""
     found = _latest(session, course_id)
