@@ -156,3 +156,17 @@ def test_statements_per_page_do_not_grow_with_members(session, course, app):
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 2 + 10, f"{len(selects)} SELECTs for 10 pages"
     assert len(statements) <= 1 + 10 * 3 + 2, f"{len(statements)} statements for 10 pages"
+
+
+def test_roster_service_is_free_of_flask():
+    """The sync service and the NRPS reader import neither Flask nor the views (jobs and the CLI reuse them)."""
+    from .test_boundaries import ROOT, _imports
+
+    forbidden = ("flask", "flask_sqlalchemy", "flask_wtf", "flask_babel", "werkzeug", "lti_tool.views")
+    offenders = [
+        f"{name} imports {module}"
+        for name in ("service.py", "nrps.py")
+        for module in _imports(ROOT / "roster" / name)
+        if module.split(".")[0] in forbidden or module.startswith(forbidden)
+    ]
+    assert offenders == []
