@@ -522,3 +522,50 @@ def test_a_line_item_deleted_on_the_platform_is_recreated_and_results_resent(liv
     assert platform_scores(live, item) == {gc.student_subs[0]: 9, gc.student_subs[1]: 4}
     latest = [r for r in outbox(live, item) if r.status != OutboxStatus.ABANDONED.value][-2:]
     assert {r.status for r in latest} == {"sent"}
+
+
+def test_the_platforms_own_line_item_from_the_launch_claim_receives_scores(live, browser):
+    """A placement whose launch names a line item (AGS lineitem claim) gets results without creating one."""
+    from lti_tool.grades.lineitems import line_item_for_link
+    from lti_tool.models import LineItemOrigin, ResourceLink
+
+    gc = graded_course(live, browser, students=1)
+    with live.app.app_context():
+        link = db.session.execute(select(ResourceLink).where(ResourceLink.course_id == gc.course_id)).scalar_one()
+        link_id = link.resource_link_id
+    token = access_token(live, gc.flavour, ALL_AGS)
+    created = requests.post(
+        f"{live.lms_url}/sandbox/{gc.flavour}/ags/{gc.context_id}/lineitems",
+        json={"label": "Activity grade", "scoreMaximum": 50, "resourceLinkId": link_id},
+        headers={"Authorization": "Bearer " + token, "Content-Type": "application/vnd.ims.lis.v2.lineitem+json"},
+        timeout=30,
+    ).json()
+    instructor = people(live.app, "instructor")[0]
+    assert browser.launch(gc.flavour, instructor, context=gc.context_id, link=link_id).status == 200
+
+    with live.app.app_context():
+        link = db.session.get(ResourceLink, link.id)
+        assert link.lineitem_url == created["id"]
+        item = line_item_for_link(db.session(), link, score_maximum=50)
+        db.session.commit()
+        assert (item.created_by, item.platform_url) == (LineItemOrigin.PLATFORM.value, created["id"])
+        item_id = item.id
+    record(live, item_id, gc.student_ids[0], 42)
+    deliver(live)
+    assert platform_scores(live, item_id) == {gc.student_subs[0]: 42}
+
+
+def test_cli_delivers_and_counts_the_outbox(live, browser):
+    """`flask grades deliver` sends what is due and `flask grades status` counts rows by state."""
+    gc = graded_course(live, browser, students=1)
+    item = line_item(live, gc, tag="cli")
+    record(live, item, gc.student_ids[0], 3)
+    runner = live.app.test_cli_runner()
+
+    delivered = runner.invoke(args=["grades", "deliver", "--wait", "5"])
+
+    assert delivered.exit_code == 0, delivered.output
+    assert "sent 1" in delivered.output
+    assert outbox(live, item)[0].status == "sent"
+    counted = runner.invoke(args=["grades", "status"])
+    assert counted.exit_code == 0 and "sent" in counted.output

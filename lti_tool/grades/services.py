@@ -55,7 +55,7 @@ class GradeServices:
     keyring: KeyRing
     store: ExpiringStore
     settings: DeliverySettings = field(default_factory=DeliverySettings)
-    _connectors: dict[int, SharedTokenServiceConnector] = field(default_factory=dict, repr=False)
+    _connectors: dict[tuple[int, str], SharedTokenServiceConnector] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -65,9 +65,11 @@ class GradeServices:
         return cls(sessionmaker(bind=engine, expire_on_commit=False), keyring, store, settings or DeliverySettings())
 
     def connector(self, session: Session, platform_id: int) -> SharedTokenServiceConnector:
-        """One connector per registration (its token is shared through the store anyway)."""
+        """One connector per registration and signing key: after ``flask keys rotate`` the next connector
+        signs its client assertions with the new key (tokens are shared through the store anyway)."""
+        kid = self.keyring.active().kid
         with self._lock:
-            connector = self._connectors.get(platform_id)
+            connector = self._connectors.get((platform_id, kid))
             if connector is None:
                 platform = session.get(Platform, platform_id)
                 if platform is None:
@@ -75,7 +77,7 @@ class GradeServices:
                 registration = DatabaseToolConf(session, self.keyring).registration_for(platform)
                 http = TimeoutSession(self.settings.timeout, USER_AGENT)
                 connector = SharedTokenServiceConnector(registration, self.store, http)
-                self._connectors[platform_id] = connector
+                self._connectors[(platform_id, kid)] = connector
             return connector
 
     def client(self, session: Session, platform_id: int, granted_scopes: list | None, http=None) -> AgsClient:
