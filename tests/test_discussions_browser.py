@@ -99,3 +99,49 @@ def test_student_accepts_rules_and_posts_in_the_lms_iframe(lms_page, live):
     expect(tool.locator("article.post")).to_have_count(2)
     frame.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "discussions-thread")
+
+
+def test_coordinator_pages_are_accessible(lms_page, live):
+    """The coordinator creates a topic, reads who accepted the rules, opens the rules editor and the
+    moderation page, and locks a thread: each page passes axe-core."""
+    page = lms_page
+    page.get_by_role("button", name="Open as Dr. Ada Okafor").click()
+    tool = page.frame_locator(TOOL_FRAME)
+    expect(tool.get_by_role("heading", name="Mentoring space", exact=True)).to_be_visible(timeout=15_000)
+    frame = page.frame(name="tool-frame")
+    assert frame is not None
+
+    tool.get_by_role("navigation").get_by_role("link", name="Discussions").click()
+    expect(tool.get_by_role("heading", name="Discussions", level=1)).to_be_visible()
+    assert_accessible(frame, "the discussion topics (coordinator)")
+    tool.get_by_role("link", name="New topic").click()
+    title = f"Announcements {uuid.uuid4().hex[:4]}"
+    tool.get_by_label("Title").fill(title)
+    tool.get_by_label("Description").fill("News from the coordinators")
+    assert_accessible(frame, "the topic form")
+    tool.get_by_role("button", name="Save topic").click()
+    expect(tool.get_by_role("heading", name=title, level=1)).to_be_visible()
+    tool.get_by_role("link", name="Start a thread").click()
+    tool.get_by_label("Title").fill("Welcome")
+    tool.get_by_label("Your post").fill("Welcome to the program!")
+    tool.get_by_role("button", name="Post thread").click()
+    expect(tool.get_by_role("heading", name="Moderate this thread")).to_be_visible()
+    assert_accessible(frame, "a thread with moderation controls")
+    tool.get_by_label("Reason (recorded in the moderation log)").fill("Announcements only")
+    tool.get_by_role("button", name="Lock thread").click()
+    expect(tool.get_by_role("button", name="Unlock thread")).to_be_visible()
+
+    tool.get_by_role("link", name="Discussions", exact=True).first.click()
+    tool.get_by_role("main").get_by_role("link", name="Ground rules").click()
+    expect(tool.get_by_role("heading", name="Who accepted")).to_be_visible()
+    assert_accessible(frame, "the ground rules with acceptances (coordinator)")
+    tool.get_by_role("link", name="Edit the ground rules").click()
+    expect(tool.get_by_role("heading", name="Edit the ground rules", level=1)).to_be_visible()
+    assert_accessible(frame, "the ground rules editor")
+    tool.get_by_role("navigation").get_by_role("link", name="Discussions").click()
+    tool.get_by_role("link", name="Moderation").click()
+    expect(tool.get_by_role("heading", name="Moderation log")).to_be_visible()
+    expect(tool.locator("table.moderation-log")).to_contain_text("Announcements only")
+    assert_accessible(frame, "the moderation page")
+    frame.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "discussions-moderation")
