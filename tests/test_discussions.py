@@ -406,6 +406,8 @@ def test_report_hide_and_lock_are_logged(live):
 
     log = f.coordinator.get("/discussions/moderation")
     assert "Breaks the etiquette rules" in log.text and "Cooling down" in log.text
+    places = [a.get_text() for a in log.soup.select("table.moderation-log a")]
+    assert places.count("Heated") == 2, "each entry names the thread it concerns"
     with live.app.app_context():
         actions = db.session.execute(
             select(ModerationLog.action, func.count())

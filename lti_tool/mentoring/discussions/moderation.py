@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from ...models import ModerationLog, Person, Post, PostReport, Thread, utcnow
+from ...models import ForumTopic, ModerationLog, Person, Post, PostReport, Thread, utcnow
 from .access import Viewer
 from .audit import record
 from .errors import Forbidden, InvalidInput, NotFound
@@ -127,10 +127,14 @@ def open_reports(session: Session, viewer: Viewer, *, limit: int = 200) -> list[
 class LogView:
     entry: ModerationLog
     actor_name: str | None
+    # Where the action happened, for a readable log: the thread (or topic) title and the thread to link to.
+    where: str | None = None
+    thread_id: int | None = None
 
 
 def log_entries(session: Session, viewer: Viewer, *, limit: int = 100) -> list[LogView]:
-    """The course's moderation log, newest first."""
+    """The course's moderation log, newest first, each entry with the title of the thread or topic it
+    concerns (one query per kind of target, so the page costs the same for any number of entries)."""
     _require_coordinator(viewer)
     rows = session.execute(
         select(ModerationLog, Person)
@@ -139,7 +143,36 @@ def log_entries(session: Session, viewer: Viewer, *, limit: int = 100) -> list[L
         .order_by(ModerationLog.id.desc())
         .limit(limit)
     ).all()
-    return [LogView(e, p.display_name if p is not None else None) for e, p in rows]
+    ids: dict[str, set[int]] = {}
+    for entry, _person in rows:
+        ids.setdefault(entry.target_kind, set()).add(entry.target_id)
+    places: dict[tuple[str, int], tuple[str, int | None]] = {}
+    scoped = Thread.course_id == viewer.course_id
+    lookups = {
+        "thread": select(Thread.id, Thread.title, Thread.id).where(scoped),
+        "post": select(Post.id, Thread.title, Thread.id).join(Thread, Thread.id == Post.thread_id).where(scoped),
+        "report": select(PostReport.id, Thread.title, Thread.id)
+        .join(Post, Post.id == PostReport.post_id)
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(scoped),
+    }
+    for kind, query in lookups.items():
+        if ids.get(kind):
+            key_column = query.selected_columns[0]
+            for key, title, thread_id in session.execute(query.where(key_column.in_(ids[kind]))):
+                places[(kind, key)] = (title, thread_id)
+    if ids.get("topic"):
+        for key, title in session.execute(
+            select(ForumTopic.id, ForumTopic.title).where(
+                ForumTopic.id.in_(ids["topic"]), ForumTopic.course_id == viewer.course_id
+            )
+        ):
+            places[("topic", key)] = (title, None)
+    views = []
+    for entry, person in rows:
+        where, link = places.get((entry.target_kind, entry.target_id), (None, None))
+        views.append(LogView(entry, person.display_name if person is not None else None, where, link))
+    return views
 
 
 def open_report_count(session: Session, viewer: Viewer) -> int:
