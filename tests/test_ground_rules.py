@@ -122,3 +122,33 @@ def test_coordinator_rules_edit_refuses_empty_and_oversized_text(live):
     too_long = coordinator.submit(edit, "main form", {"body": long_text})
     assert too_long.status == 400 and too_long.soup.find("textarea", id="body").get_text() == long_text
     assert coordinator.get("/discussions/").status == 200, "coordinators never need to accept"
+
+
+def test_two_coordinators_saving_at_once_do_not_clash(live, monkeypatch):
+    """When another coordinator saved a version in the meantime, saving is refused with a clear code
+    (the page says to check the text and save again) instead of failing."""
+    from lti_tool.mentoring.discussions import InvalidInput, Viewer, rules
+    from lti_tool.views.access import signer
+
+    context = new_course(live, 0)
+    coordinator = actor(live, people(live.app, "instructor", context)[0], context=context)
+    assert coordinator.get("/discussions/rules").status == 200
+    session_info = signer(live.app).loads(coordinator.token)
+    viewer = Viewer(session_info.person_id, session_info.course_id, "coordinator")
+    with live.app.app_context():
+        stale = rules.current_version(db.session(), viewer.course_id)
+        db.session.expunge(stale)
+        rules.update(db.session(), viewer, "Saved first by someone else", False)
+        db.session.commit()
+        monkeypatch.setattr(rules, "current_version", lambda *args, **kwargs: stale)
+        try:
+            rules.update(db.session(), viewer, "Saved second", False)
+        except InvalidInput as err:
+            assert (err.field, err.code) == ("body", "outdated")
+        else:
+            raise AssertionError("the second save must be refused")
+        finally:
+            db.session.rollback()
+            db.session.remove()
+    monkeypatch.undo()
+    assert "Saved first by someone else" in coordinator.get("/discussions/rules").text

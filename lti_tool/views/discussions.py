@@ -105,6 +105,8 @@ def _input_message(err: ds.InvalidInput) -> str:
             "This is too long: at most %(limit)s characters. Your text is kept below; shorten it and send it again.",
             limit=f"{err.limit:,}",
         )
+    if err.code == "outdated" and err.field == "body":
+        return _("Someone else saved the ground rules at the same time. Check the current text and save again.")
     if err.code == "outdated":
         return _("The ground rules were updated while you were reading. Read the new version and accept it.")
     if err.code == "gone":

@@ -189,8 +189,13 @@ def update(session: Session, viewer: Viewer, body: str, moderated: bool) -> Grou
         created_by=viewer.person_id,
         created_at=utcnow(),
     )
-    session.add(version)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(version)
+            session.flush()
+    except IntegrityError as err:
+        # Another coordinator saved a version at the same moment: theirs wins; this one re-reads and retries.
+        raise InvalidInput("body", "outdated") from err
     return version
 
 
