@@ -383,6 +383,9 @@ def test_report_hide_and_lock_are_logged(live):
     assert refused.status == 400
     assert location(f.bob.submit(form, "main form", {"reason": "Offensive language"}))
 
+    flagged = article(f.coordinator.get(f"/discussions/threads/{thread_id}"), post_id).select_one(".reported")
+    assert flagged is not None and "1 open report" in flagged.get_text()
+    assert article(f.alice.get(f"/discussions/threads/{thread_id}"), post_id).select_one(".reported") is None
     reports = f.coordinator.get("/discussions/moderation")
     assert "Offensive language" in reports.text and "Something rude" in reports.text
     assert "1 open report" in f.coordinator.get("/discussions/").text

@@ -345,6 +345,7 @@ def _render_thread(thread: Any, topic: Any, *, values=None, errors=None, status:
         mark=status == 200,
     )
     can_reply = me.may_write and (me.is_coordinator or not (thread.is_locked or topic.is_locked))
+    reported = moderation.open_reports_by_post(session, me, [view.post.id for view in page.posts])
     session.commit()
     return render_template(
         "discussions/thread.html",
@@ -353,6 +354,7 @@ def _render_thread(thread: Any, topic: Any, *, values=None, errors=None, status:
         page=page,
         me=me,
         can_reply=can_reply,
+        reported=reported,
         values=values or {"body": ""},
         errors=errors or {},
         limit=forums.MAX_POST_CHARS,

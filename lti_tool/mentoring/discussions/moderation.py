@@ -175,6 +175,23 @@ def log_entries(session: Session, viewer: Viewer, *, limit: int = 100) -> list[L
     return views
 
 
+def open_reports_by_post(session: Session, viewer: Viewer, post_ids: list[int]) -> dict[int, int]:
+    """How many open reports each of ``post_ids`` has (coordinators only; empty for anyone else)."""
+    if not viewer.is_coordinator or not post_ids:
+        return {}
+    return dict(
+        session.execute(  # type: ignore[arg-type]
+            select(PostReport.post_id, func.count())
+            .where(
+                PostReport.course_id == viewer.course_id,
+                PostReport.post_id.in_(post_ids),
+                PostReport.resolved_at.is_(None),
+            )
+            .group_by(PostReport.post_id)
+        ).all()
+    )
+
+
 def open_report_count(session: Session, viewer: Viewer) -> int:
     return session.execute(
         select(func.count())
