@@ -569,3 +569,29 @@ def test_cli_delivers_and_counts_the_outbox(live, browser):
     assert outbox(live, item)[0].status == "sent"
     counted = runner.invoke(args=["grades", "status"])
     assert counted.exit_code == 0 and "sent" in counted.output
+
+
+def test_a_slow_platform_does_not_let_the_lease_lapse(live, browser):
+    """A worker renews its lease while rows wait in its pool, so a second worker never takes them over."""
+    from dataclasses import replace
+
+    from lti_tool.grades.services import DeliverySettings
+
+    gc = graded_course(live, browser, students=3)
+    item = line_item(live, gc, tag="slow")
+    for pid in gc.student_ids:
+        record(live, item, pid, 7)
+    base = from_app(live.app)
+    slow = replace(base, settings=replace(base.settings, lease_seconds=0.3, concurrency=1))
+    assert isinstance(slow.settings, DeliverySettings)
+    set_faults(live, latency_ms=300, endpoints=["ags"])
+    reports = []
+    first = threading.Thread(target=lambda: reports.append(deliver_pending(slow, concurrency=1, wait=0)))
+    first.start()
+    time.sleep(0.6)  # past the first lease: only a renewal keeps the rows
+    second = deliver(live, wait=0)
+    first.join(30)
+
+    assert second.claimed == 0
+    assert reports[0].sent == 3 and reports[0].lost_leases == 0
+    assert posts_applied(live, item) == (3, 3)

@@ -24,7 +24,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import Any
@@ -194,6 +195,13 @@ class _Sender:
             self.connectors[platform_id] = self.services.connector(session, platform_id)
 
     def send(self, item: Claimed) -> Outcome:
+        try:
+            return self._send(item)
+        except Exception as err:  # a bug must not take the batch down: the row is retried later
+            log.exception("grades: sending outbox row %s failed unexpectedly", item.id)
+            return Outcome(item.id, RETRY, None, f"Mentoring Space could not send it ({type(err).__name__}).")
+
+    def _send(self, item: Claimed) -> Outcome:
         connector = self.connectors.get(item.platform_id)
         if connector is None:
             return Outcome(item.id, RETRY, None, "The platform is disabled in Mentoring Space.")
@@ -364,16 +372,35 @@ class Worker:
         lease_token: str,
         report: DeliveryReport,
     ) -> None:
+        settings = self.services.settings
         by_id = {c.id: c for c in claimed}
-        futures = [pool.submit(sender.send, item) for item in claimed]
+        pending = {pool.submit(sender.send, item) for item in claimed}
         done: list[tuple[Claimed, Outcome]] = []
-        for future in as_completed(futures):
-            outcome = future.result()
-            done.append((by_id[outcome.id], outcome))
-            if len(done) >= 100:
-                _write_back(self.services.session_factory, lease_token, done, self.services.settings, report)
+        renew_every = max(settings.lease_seconds / 3, 0.05)
+        renewed = time.monotonic()
+        while pending:
+            finished, pending = wait_for_futures(pending, timeout=renew_every, return_when=FIRST_COMPLETED)
+            for future in finished:
+                outcome = future.result()
+                done.append((by_id[outcome.id], outcome))
+            if len(done) >= 100 or (done and not pending):
+                _write_back(self.services.session_factory, lease_token, done, settings, report)
                 done = []
-        _write_back(self.services.session_factory, lease_token, done, self.services.settings, report)
+            if pending and time.monotonic() - renewed >= renew_every:
+                # A slow platform must not let our lease lapse while rows still wait in the pool.
+                _renew_lease(self.services.session_factory, lease_token, settings.lease_seconds)
+                renewed = time.monotonic()
+        _write_back(self.services.session_factory, lease_token, done, settings, report)
+
+
+def _renew_lease(session_factory: Callable[[], Session], lease_token: str, lease_seconds: float) -> None:
+    with session_factory() as session, session.begin():
+        session.execute(
+            update(GradeOutbox)
+            .where(GradeOutbox.leased_by == lease_token, GradeOutbox.status == OutboxStatus.IN_FLIGHT.value)
+            .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
 
 
 def deliver_pending(
