@@ -595,3 +595,16 @@ def test_a_slow_platform_does_not_let_the_lease_lapse(live, browser):
     assert second.claimed == 0
     assert reports[0].sent == 3 and reports[0].lost_leases == 0
     assert posts_applied(live, item) == (3, 3)
+
+
+def test_a_course_without_the_line_items_service_cannot_get_a_column(live, browser):
+    """Without the AGS line items URL from a launch, ensure_line_item explains what to do."""
+    from lti_tool.grades import LineItemUnavailable
+
+    gc = graded_course(live, browser, students=1)
+    with live.app.app_context():
+        course = db.session.get(Course, gc.course_id)
+        course.ags_lineitems_url = None
+        with pytest.raises(LineItemUnavailable, match="open the tool from the course"):
+            ensure_line_item(db.session(), from_app(live.app), course, label="X", score_maximum=1, tag="none")
+        db.session.rollback()

@@ -133,3 +133,31 @@ def test_a_coordinator_cannot_resend_another_courses_result(live, browser):
 def test_the_grades_page_needs_a_session(live):
     """Without a tool session the page answers 401."""
     assert requests.get(live.tool_url + "/grades/", timeout=30).status_code == 401
+
+
+def test_a_deleted_column_is_shown_and_recreated_from_the_page(live, browser):
+    """A column the LMS deleted is flagged on the page; "Recreate" restores it and its results go out again."""
+    from lti_tool.models import LineItem
+
+    from .test_grades import ALL_AGS, access_token, platform_scores
+
+    gc = graded_course(live, browser, students=1)
+    item = line_item(live, gc, tag="gone")
+    record(live, item, gc.student_ids[0], 6)
+    deliver(live)
+    with live.app.app_context():
+        url = db.session.get(LineItem, item).platform_url
+    token = access_token(live, gc.flavour, ALL_AGS)
+    assert requests.delete(url, headers={"Authorization": "Bearer " + token}, timeout=30).status_code == 204
+    record(live, item, gc.student_ids[0], 7)
+    deliver(live)
+
+    page = browser.get(f"/grades/?ts={gc.launch_token}")
+    assert "no longer has this gradebook column" in page.text
+    action, fields = form_fields(page, "/grades/line-items/restore")
+    assert browser.post(action, fields, allow_redirects=False).status == 303
+    deliver(live)
+
+    assert platform_scores(live, item) == {gc.student_subs[0]: 7}
+    page = browser.get(f"/grades/?ts={gc.launch_token}")
+    assert "no longer has this gradebook column" not in page.text and "✓" in page.text
