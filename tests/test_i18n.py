@@ -39,7 +39,7 @@ def _ids(message) -> tuple[str, ...]:
 
 
 def _messages(catalog) -> dict:
-    return {message.id: _texts(message) for message in catalog if message.id}
+    return {_ids(message): _texts(message) for message in catalog if message.id}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

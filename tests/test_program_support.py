@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lti_tool.extensions import db
 from lti_tool.models import Course, Membership, Participant, Person, Platform, Program
@@ -47,6 +47,9 @@ def fresh_course(live, browser: LmsBrowser, n_students: int = 4) -> DemoCourse:
         db.session.remove()
     students = people(live.app, "student", context_id)
     with live.app.app_context():
+        # Generated students get a mix of languages; these tests read the English pages.
+        db.session.execute(update(SandboxUser).where(SandboxUser.sub.in_(students)).values(locale="en"))
+        db.session.commit()
         emails = dict(
             db.session.execute(select(SandboxUser.sub, SandboxUser.email).where(SandboxUser.sub.in_(students))).all()
         )
