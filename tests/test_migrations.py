@@ -47,3 +47,17 @@ def test_upgrade_matches_models_and_downgrades(empty_database_uri, tmp_path):
         remaining = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert remaining == set()
         db.engine.dispose()
+
+
+def test_single_migration_head():
+    """Feature branches' migrations are merged: `flask db upgrade` has exactly one head to go to."""
+    from pathlib import Path
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    folder = Path(__file__).resolve().parent.parent / "lti_tool" / "migrations"
+    config = Config()
+    config.set_main_option("script_location", str(folder))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"several migration heads {heads}: run `flask db merge heads`"
