@@ -383,7 +383,7 @@ def test_a_401_drops_the_shared_token_once_and_retries(live, browser):
         connector = services.connector(db.session(), gc.platform_id)
         scopes = sorted(set(db.session.get(Course, gc.course_id).ags_scopes))
         key = connector._scope_key(scopes)
-        services.store.set(key, "revoked-token", 600)
+        connector._cache_access_token(key, "revoked-token", 660)  # the token every worker holds was revoked
 
     deliver(live)
 

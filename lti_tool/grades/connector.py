@@ -8,6 +8,9 @@ issuer (Canvas developer keys); ours adds the client id.
 
 Many threads asking at once for a token nobody holds yet would each fetch one; a per-process lock and a
 short-lived claim in the shared store (``add``, atomic) let one of them fetch while the others wait for it.
+Each process also remembers a token for up to ``LOCAL_SECONDS`` (less than ``EXPIRY_MARGIN``, so never past
+the platform's expiry), which spares the shared store a read per score; a token revoked meanwhile answers
+401, which drops it here and in the store.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from ..launch.store import ExpiringStore
 EXPIRY_MARGIN = 60
 # How long another process's token fetch may hold the claim before we fetch ourselves.
 FETCH_CLAIM_SECONDS = 10
+# How long a process reuses a token it read or fetched without asking the shared store again.
+LOCAL_SECONDS = 30.0
+
+_LOCAL: dict[str, tuple[str, float]] = {}
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -53,12 +60,19 @@ class SharedTokenServiceConnector(ServiceConnector):
         return "svc-token:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def _get_cached_access_token(self, scope_key: str) -> str | None:
-        return self.store.get(scope_key)
+        local = _LOCAL.get(scope_key)
+        if local is not None and local[1] > time.monotonic():
+            return local[0]
+        token = self.store.get(scope_key)
+        if token:
+            _LOCAL[scope_key] = (token, time.monotonic() + LOCAL_SECONDS)
+        return token
 
     def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float) -> None:
         ttl = int(float(expires_in or 0)) - EXPIRY_MARGIN
         if ttl > 0:
             self.store.set(scope_key, access_token, ttl)
+            _LOCAL[scope_key] = (access_token, time.monotonic() + min(float(ttl), LOCAL_SECONDS))
 
     def get_access_token(self, scopes):  # type: ignore[no-untyped-def]
         key = self._scope_key(sorted(scopes))
@@ -95,5 +109,8 @@ class SharedTokenServiceConnector(ServiceConnector):
         """Drop the shared token (after a 401); only if it is still ``token``, so a fresh one survives."""
         key = self._scope_key(sorted(scopes))
         with _lock_for(key):
-            if token is None or self._get_cached_access_token(key) == token:
+            local = _LOCAL.get(key)
+            if token is None or (local is not None and local[0] == token):
+                _LOCAL.pop(key, None)
+            if token is None or self.store.get(key) == token:
                 self.store.delete(key)

@@ -19,13 +19,13 @@ action (:func:`lti_tool.grades.lineitems.restore_missing`).
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for_futures
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import Any
@@ -374,23 +374,41 @@ class Worker:
     ) -> None:
         settings = self.services.settings
         by_id = {c.id: c for c in claimed}
-        pending = {pool.submit(sender.send, item) for item in claimed}
+        # Outcomes come back through a queue (O(1) per score; waiting on futures is O(pending) per wake-up).
+        outcomes: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+        for item in claimed:
+            pool.submit(_send_into, sender, item, outcomes)
         done: list[tuple[Claimed, Outcome]] = []
+        remaining = len(claimed)
         renew_every = max(settings.lease_seconds / 3, 0.05)
         renewed = time.monotonic()
-        while pending:
-            finished, pending = wait_for_futures(pending, timeout=renew_every, return_when=FIRST_COMPLETED)
-            for future in finished:
-                outcome = future.result()
+        while remaining:
+            try:
+                outcome: Outcome | None = outcomes.get(timeout=renew_every)
+            except queue.Empty:
+                outcome = None
+            while outcome is not None:
                 done.append((by_id[outcome.id], outcome))
-            if len(done) >= 100 or (done and not pending):
+                remaining -= 1
+                try:
+                    outcome = outcomes.get_nowait()
+                except queue.Empty:
+                    outcome = None
+            if len(done) >= 100 or (done and not remaining):
                 _write_back(self.services.session_factory, lease_token, done, settings, report)
                 done = []
-            if pending and time.monotonic() - renewed >= renew_every:
+            if remaining and time.monotonic() - renewed >= renew_every:
                 # A slow platform must not let our lease lapse while rows still wait in the pool.
                 _renew_lease(self.services.session_factory, lease_token, settings.lease_seconds)
                 renewed = time.monotonic()
-        _write_back(self.services.session_factory, lease_token, done, settings, report)
+
+
+def _send_into(sender: _Sender, item: Claimed, outcomes: queue.SimpleQueue[Outcome]) -> None:
+    outcome = Outcome(item.id, RETRY, None, "Mentoring Space could not send it.")
+    try:
+        outcome = sender.send(item)
+    finally:
+        outcomes.put(outcome)
 
 
 def _renew_lease(session_factory: Callable[[], Session], lease_token: str, lease_seconds: float) -> None:
