@@ -116,3 +116,17 @@ def browser(live) -> LmsBrowser:
 def cookieless_browser(live) -> LmsBrowser:
     """Like ``browser`` but refusing every cookie, as a browser blocking third-party cookies in an iframe."""
     return LmsBrowser(live.tool_url, live.lms_url, cookies=False)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright, shared by every browser test of the session."""
+    from playwright.sync_api import sync_playwright
+
+    from .support.playwright_helpers import launch_chromium, require_browser_deps
+
+    require_browser_deps()
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        yield browser
+        browser.close()

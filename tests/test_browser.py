@@ -12,14 +12,12 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Frame, FrameLocator, Page, expect, sync_playwright
+from playwright.sync_api import Frame, FrameLocator, Page, expect
 
 from .support.playwright_helpers import (
     assert_accessible,
     assert_third_party_cookies_blocked,
-    launch_chromium,
     new_context,
-    require_browser_deps,
     screenshot,
 )
 
@@ -27,15 +25,6 @@ STUDENT = "Liam O'Brien"
 INSTRUCTOR = "Dr. Ada Okafor"
 TOOL_FRAME = 'iframe[name="tool-frame"]'
 SESSION_ENDED = re.compile("session has ended", re.IGNORECASE)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    require_browser_deps()
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

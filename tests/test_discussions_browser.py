@@ -11,30 +11,19 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from .support.demo import people
 from .support.playwright_helpers import (
     assert_accessible,
     assert_third_party_cookies_blocked,
-    launch_chromium,
     new_context,
-    require_browser_deps,
     screenshot,
 )
 from .test_discussions import actor, create_topic
 
 STUDENT = "Kwame Mensah"
 TOOL_FRAME = 'iframe[name="tool-frame"]'
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    require_browser_deps()
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

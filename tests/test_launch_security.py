@@ -14,7 +14,7 @@ from sqlalchemy import select
 from lti_tool.extensions import db
 from lti_tool.models import Deployment, Platform
 
-from .support.demo import ensure_seeded, forged_launch, people, person, rogue_signer
+from .support.demo import ensure_seeded, forged_launch, id_token_for, people, person, rogue_signer
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 
@@ -180,21 +180,8 @@ def test_state_cookie_mismatch_is_refused(live, browser, victim):
     cookie_name = "lti1p3-" + auth["state"]
     assert browser.http.cookies.get(cookie_name) == auth["state"]
     browser.http.cookies.set(cookie_name, "tampered", domain="127.0.0.1", path="/")
-    from lti_tool.sandbox.platform import build_launch_claims, platform_private_key, sign_jwt
-
-    with live.app.app_context():
-        claims = build_launch_claims(
-            db.session,
-            flavour="moodle",
-            user_sub=victim,
-            context_id="course-101",
-            nonce=auth["nonce"],
-            target_link_uri=live.tool_url + "/lti/launch",
-            client_id=auth["client_id"],
-            sandbox_url=live.lms_url,
-        )
-        pem, kid = platform_private_key(db.session)
-    page = browser.post_launch(sign_jwt(claims, pem, kid), auth["state"])
+    token, _ = id_token_for(live, auth, victim)
+    page = browser.post_launch(token, auth["state"])
     assert_refused(live, page, 401, "invalid_state", victim, before)
 
 
@@ -271,21 +258,8 @@ def test_expired_login_state_is_refused(live, browser, victim):
     try:
         auth = browser.login_only("moodle", victim)
         time.sleep(2.1)
-        from lti_tool.sandbox.platform import build_launch_claims, platform_private_key, sign_jwt
-
-        with live.app.app_context():
-            claims = build_launch_claims(
-                db.session,
-                flavour="moodle",
-                user_sub=victim,
-                context_id="course-101",
-                nonce=auth["nonce"],
-                target_link_uri=live.tool_url + "/lti/launch",
-                client_id=auth["client_id"],
-                sandbox_url=live.lms_url,
-            )
-            pem, kid = platform_private_key(db.session)
-        page = browser.post_launch(sign_jwt(claims, pem, kid), auth["state"])
+        token, _ = id_token_for(live, auth, victim)
+        page = browser.post_launch(token, auth["state"])
     finally:
         live.app.config["LOGIN_STATE_TTL"] = 600
     assert_refused(live, page, 401, "invalid_state", victim, before)

@@ -7,29 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from .support.playwright_helpers import (
     ARTIFACTS,
     assert_accessible,
-    launch_chromium,
     new_context,
-    require_browser_deps,
     screenshot,
 )
 
 INSTRUCTOR = "Dr. Ada Okafor"
 TOOL_FRAME = 'iframe[name="tool-frame"]'
 CONTEXT = "roster-browser"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    require_browser_deps()
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -10,20 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from .support.playwright_helpers import assert_accessible, launch_chromium, new_context, require_browser_deps
+from .support.playwright_helpers import assert_accessible, new_context
 
 TOOL_FRAME = 'iframe[name="tool-frame"]'
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    require_browser_deps()
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -52,20 +52,18 @@ def person(app, sub: str, issuer_suffix: str | None = None) -> Person | None:
         return found
 
 
-def forged_launch(
+def id_token_for(
     live,
-    browser,
+    auth: dict[str, str],
+    user: str,
     *,
     flavour: str = "moodle",
-    user: str,
     mutate: Callable[[dict[str, Any]], None] | None = None,
     sign: Callable[[dict[str, Any], str, str], str] | None = None,
-    state: str | None = None,
-):
-    """Run a real login, then post an id_token built by the demo LMS, altered by ``mutate``/``sign``."""
+) -> tuple[str, dict[str, Any]]:
+    """An id_token for the login ``auth`` built by the demo LMS, altered by ``mutate``/``sign``."""
     from lti_tool.sandbox.platform import build_launch_claims, platform_private_key, sign_jwt
 
-    auth = browser.login_only(flavour, user)
     with live.app.app_context():
         claims = build_launch_claims(
             db.session,
@@ -80,7 +78,22 @@ def forged_launch(
         pem, kid = platform_private_key(db.session)
     if mutate:
         mutate(claims)
-    token = (sign or sign_jwt)(claims, pem, kid)
+    return (sign or sign_jwt)(claims, pem, kid), claims
+
+
+def forged_launch(
+    live,
+    browser,
+    *,
+    flavour: str = "moodle",
+    user: str,
+    mutate: Callable[[dict[str, Any]], None] | None = None,
+    sign: Callable[[dict[str, Any], str, str], str] | None = None,
+    state: str | None = None,
+):
+    """Run a real login, then post an id_token built by the demo LMS, altered by ``mutate``/``sign``."""
+    auth = browser.login_only(flavour, user)
+    token, claims = id_token_for(live, auth, user, flavour=flavour, mutate=mutate, sign=sign)
     return browser.post_launch(token, state if state is not None else auth["state"]), claims, auth
 
 
