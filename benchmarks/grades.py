@@ -30,8 +30,6 @@ import argparse
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from servers import Server, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -50,47 +49,6 @@ FAULT_RATE = 0.2
 TIME_TARGET_S = 5.0
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 ALL_AGS = [AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the server exited while starting:\n{self.log_tail()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise SystemExit(f"the server did not answer within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
 
 
 def start_server(port: int, env: dict[str, str], tmp: Path, args) -> Server:
@@ -106,7 +64,12 @@ def start_server(port: int, env: dict[str, str], tmp: Path, args) -> Server:
     ]  # fmt: skip
     log_path = tmp / "server.log"
     log = open(log_path, "w")  # noqa: SIM115 - handed to the child, closed with it
-    return Server(public_url, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log_path)
+    return Server(
+        "the demo LMS and Mentoring Space",
+        public_url,
+        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
+        log_path,
+    )
 
 
 @dataclass
