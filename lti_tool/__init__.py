@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from .views.discussions import bp as discussions_bp
     from .views.grades import bp as grades_bp
     from .views.home import bp as home_bp
+    from .views.matching import bp as matching_bp
     from .views.program import bp as program_bp
     from .views.roster import bp as roster_bp
     from .views.space import bp as space_bp
@@ -73,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(grades_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(program_bp)
+    app.register_blueprint(matching_bp)
     if app.config["SANDBOX_ENABLED"]:
         from .sandbox import init_app as init_sandbox
 

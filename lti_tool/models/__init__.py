@@ -17,6 +17,7 @@ from .discussions import (
 from .grades import GradeOutbox, GradeResult, LineItem, LineItemOrigin, LineItemStatus, OutboxStatus
 from .jobs import Job, JobStatus
 from .launch_store import LaunchValue
+from .mentorships import MatchRun, Mentorship, ProposedPair
 from .programs import Participant, Program
 from .tenancy import Deployment, Platform
 
@@ -36,7 +37,9 @@ __all__ = [
     "LineItem",
     "LineItemOrigin",
     "LineItemStatus",
+    "MatchRun",
     "Membership",
+    "Mentorship",
     "ModerationLog",
     "OutboxStatus",
     "Participant",
@@ -46,6 +49,7 @@ __all__ = [
     "PostReport",
     "PostRevision",
     "Program",
+    "ProposedPair",
     "ResourceLink",
     "Thread",
     "ThreadReadMarker",

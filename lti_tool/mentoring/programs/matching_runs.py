@@ -1,0 +1,161 @@
+"""Matching runs and their approval: run the engine over a program, store the proposal, approve it.
+
+Pure service over a SQLAlchemy session (no Flask). ``run_matching`` reads ``matching_input``, leaves out
+mentees who already have an active mentorship (and the places their mentors already give), calls
+``lti_tool.mentoring.matching.match`` and stores a ``MatchRun`` with its ``ProposedPair`` rows.
+``approve_run`` turns a run's pairs into ``Mentorship`` rows; pairs already approved are kept, so
+approving twice changes nothing. Only one-to-one mentor programs are matched here (peer and group
+programs come later; ``NotAllowed``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Mapping
+from typing import cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...models import MatchRun, Membership, Mentorship, Participant, Person, Program, ProposedPair
+from ...models.base import utcnow
+from ..matching import Assignment, Mode, match
+from .errors import NotAllowed
+from .matching_input import matching_input
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(_jsonable(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def active_mentorships(session: Session, course_id: int) -> list[Mentorship]:
+    return list(
+        session.execute(
+            select(Mentorship)
+            .where(Mentorship.course_id == course_id, Mentorship.ended_at.is_(None))
+            .order_by(Mentorship.id)
+        ).scalars()
+    )
+
+
+def run_matching(session: Session, program: Program, *, created_by: int | None = None) -> MatchRun:
+    """Run the program's matching mode and store the proposal as a new ``MatchRun`` (flushed, not committed)."""
+    if program.is_peer or program.structure != "one_to_one":
+        raise NotAllowed("Only one-to-one mentor programs can be matched here.")
+    data = matching_input(session, program)
+    current = active_mentorships(session, program.course_id)
+    taken = {str(m.mentee_id) for m in current}
+    used = Counter(str(m.mentor_id) for m in current)
+    mentees = [m for m in data.mentees if m.id not in taken]
+    mentors = [
+        dataclasses.replace(m, capacity=m.capacity - used[m.id]) for m in data.mentors if m.capacity - used[m.id] > 0
+    ]
+    mentor_ids = {m.id for m in mentors}
+    picks = {k: tuple(p for p in v if p in mentor_ids) for k, v in data.picks.items() if k not in taken}
+    mode = cast(Mode, program.matching_mode)
+    assignment: Assignment = match(mentees, mentors, mode, data.weights, data.options, picks=picks)
+    run = MatchRun(
+        course_id=program.course_id,
+        mode=program.matching_mode,
+        status="proposed",
+        created_by=created_by,
+        total_mentees=len(mentees),
+        total_mentors=len(mentors),
+        total_pairs=len(assignment.pairs),
+        total_score=round(assignment.total_score, 4),
+        unmatched=[
+            {"participant_id": int(u.person_id), "role": u.role, "code": u.code, "params": _jsonable(u.params)}
+            for u in assignment.unmatched
+        ],
+    )
+    run.pairs = [
+        ProposedPair(
+            mentee_id=int(p.mentee_id),
+            mentor_id=int(p.mentor_id),
+            score=round(p.score, 4),
+            reason_parts=[[part.code, _jsonable(part.params)] for part in p.parts],
+            state="proposed",
+        )
+        for p in assignment.pairs
+    ]
+    session.add(run)
+    session.flush()
+    return run
+
+
+def latest_run(session: Session, course_id: int) -> MatchRun | None:
+    return session.execute(
+        select(MatchRun).where(MatchRun.course_id == course_id).order_by(MatchRun.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def get_run(session: Session, course_id: int, run_id: int) -> MatchRun | None:
+    """A run of this course only (``None`` for another course's id)."""
+    return session.execute(
+        select(MatchRun).where(MatchRun.id == run_id, MatchRun.course_id == course_id)
+    ).scalar_one_or_none()
+
+
+def approve_run(session: Session, run: MatchRun) -> list[Mentorship]:
+    """Turn the run's pairs (all but forbidden ones) into mentorships; returns the ones created.
+
+    Idempotent: a pair already approved (an active mentorship of the same two people) is kept as it is,
+    and a mentee who meanwhile has an active mentor is not given a second one.
+    """
+    current = active_mentorships(session, run.course_id)
+    existing = {(m.mentee_id, m.mentor_id) for m in current}
+    mentored = {m.mentee_id for m in current}
+    created: list[Mentorship] = []
+    for pair in run.pairs:
+        if pair.state == "forbidden" or (pair.mentee_id, pair.mentor_id) in existing or pair.mentee_id in mentored:
+            continue
+        mentorship = Mentorship(
+            course_id=run.course_id, mentee_id=pair.mentee_id, mentor_id=pair.mentor_id, source_run_id=run.id
+        )
+        session.add(mentorship)
+        created.append(mentorship)
+        mentored.add(pair.mentee_id)
+    if run.status != "approved":
+        run.status, run.approved_at = "approved", utcnow()
+    session.flush()
+    return created
+
+
+def names(session: Session, participant_ids: set[int]) -> dict[int, str]:
+    """Display names of participants, by ``Participant.id``."""
+    if not participant_ids:
+        return {}
+    rows = session.execute(
+        select(Participant.id, Person)
+        .join(Membership, Membership.id == Participant.membership_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(Participant.id.in_(participant_ids))
+    ).all()
+    return {pid: person.display_name for pid, person in rows}
+
+
+def mentors_of(session: Session, participant: Participant) -> list[str]:
+    """Names of the participant's active mentors."""
+    ids = session.execute(
+        select(Mentorship.mentor_id).where(Mentorship.mentee_id == participant.id, Mentorship.ended_at.is_(None))
+    ).scalars()
+    found = names(session, set(ids))
+    return sorted(found.values(), key=str.casefold)
+
+
+def mentees_of(session: Session, participant: Participant) -> list[str]:
+    """Names of the participant's active mentees."""
+    ids = session.execute(
+        select(Mentorship.mentee_id).where(Mentorship.mentor_id == participant.id, Mentorship.ended_at.is_(None))
+    ).scalars()
+    found = names(session, set(ids))
+    return sorted(found.values(), key=str.casefold)

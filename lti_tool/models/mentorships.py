@@ -1,0 +1,81 @@
+"""Matching runs, the pairs they propose, and the mentorships the coordinator approves.
+
+A ``MatchRun`` is one run of the matching engine over a course's program; its ``ProposedPair`` rows keep
+each pair's score and reason parts (``[[code, params], ...]``, rendered in the reader's language) and the
+people left unmatched (``unmatched``: ``[{participant_id, role, code, params}, ...]``). Approving a run
+turns its pairs into ``Mentorship`` rows; a mentorship stays until it is ended (``ended_at``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .course import Course
+from .programs import Participant
+
+RUN_STATUSES = ("proposed", "approved", "failed")
+PAIR_STATES = ("proposed", "pinned", "forbidden")
+
+
+class MatchRun(Base):
+    """One matching run of a course's program, newest last."""
+
+    __tablename__ = "match_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    mode: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    total_mentees: Mapped[int] = mapped_column(Integer, default=0)
+    total_mentors: Mapped[int] = mapped_column(Integer, default=0)
+    total_pairs: Mapped[int] = mapped_column(Integer, default=0)
+    total_score: Mapped[float] = mapped_column(Float, default=0.0)
+    unmatched: Mapped[list] = mapped_column(JSON, default=list)
+
+    course: Mapped[Course] = relationship()
+    pairs: Mapped[list[ProposedPair]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="ProposedPair.id"
+    )
+
+
+class ProposedPair(Base):
+    """A mentee–mentor pair a run proposes, with its score and the reasons behind it."""
+
+    __tablename__ = "proposed_pair"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_run.id", ondelete="CASCADE"), index=True)
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("program_participant.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("program_participant.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    reason_parts: Mapped[list] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(10), default="proposed")
+
+    run: Mapped[MatchRun] = relationship(back_populates="pairs")
+    mentee: Mapped[Participant] = relationship(foreign_keys=[mentee_id])
+    mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id])
+
+
+class Mentorship(Base):
+    """An approved mentee–mentor relationship; active while ``ended_at`` is empty."""
+
+    __tablename__ = "mentorship"
+    __table_args__ = (Index("ix_mentorship_course_id_ended_at", "course_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("program_participant.id", ondelete="CASCADE"), index=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("program_participant.id", ondelete="CASCADE"), index=True)
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_run_id: Mapped[int | None] = mapped_column(ForeignKey("match_run.id", ondelete="SET NULL"))
+
+    mentee: Mapped[Participant] = relationship(foreign_keys=[mentee_id])
+    mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id])

@@ -1,0 +1,105 @@
+"""Matching for coordinators: run the engine, review the proposed pairs with their reasons, approve them.
+
+Runs are synchronous: the engine matches a course-sized program (hundreds of people) well within a
+request, and the coordinator sees the result at once. Should programs grow past that, ``run`` is the one
+place to hand ``matching_runs.run_matching`` to a background job instead.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..extensions import db
+from ..mentoring import programs as service
+from ..mentoring.matching.reasons import ReasonPart, render, render_unmatched
+from ..mentoring.programs import matching_runs
+from ..models import Participant
+from .access import require_tool_session, tool_url
+
+bp = Blueprint("matching", __name__, url_prefix="/matching")
+
+
+@bp.app_context_processor
+def _mentorship_helpers() -> dict[str, object]:
+    """``my_mentors(participant)`` and ``my_mentees(participant)`` for the home card (names, active only)."""
+
+    def my_mentors(participant: Participant) -> list[str]:
+        return matching_runs.mentors_of(db.session(), participant)
+
+    def my_mentees(participant: Participant) -> list[str]:
+        return matching_runs.mentees_of(db.session(), participant)
+
+    return {"my_mentors": my_mentors, "my_mentees": my_mentees}
+
+
+def _gettext(text: str) -> str:
+    return _(text)  # engine templates; English when the catalog has no translation
+
+
+@bp.route("/")
+@require_tool_session("coordinator")
+def review():
+    """The latest run's proposed pairs (score, reasons) and who was left unmatched, and why."""
+    session = db.session()
+    run = matching_runs.latest_run(session, g.course.id)
+    pairs, unmatched, approved = [], [], set()
+    if run is not None:
+        ids = {p.mentee_id for p in run.pairs} | {p.mentor_id for p in run.pairs}
+        ids |= {int(u["participant_id"]) for u in run.unmatched}
+        names = matching_runs.names(session, ids)
+        approved = {(m.mentee_id, m.mentor_id) for m in matching_runs.active_mentorships(session, g.course.id)}
+        pairs = [
+            {
+                "id": p.id,
+                "mentee": names.get(p.mentee_id, "?"),
+                "mentor": names.get(p.mentor_id, "?"),
+                "score": p.score,
+                "reason": render([ReasonPart(code, params) for code, params in p.reason_parts], _gettext),
+                "approved": (p.mentee_id, p.mentor_id) in approved,
+            }
+            for p in run.pairs
+        ]
+        unmatched = [
+            {
+                "name": names.get(int(u["participant_id"]), "?"),
+                "role": u["role"],
+                "reason": render_unmatched(u["code"], u.get("params") or {}, _gettext),
+            }
+            for u in run.unmatched
+        ]
+    notice = {"ran": _("Matching finished. Review the pairs below."), "approved": _("Pairs approved.")}.get(
+        request.args.get("done", "")
+    )
+    error = _("Matching is available for one-to-one mentor programs only.") if request.args.get("error") else None
+    db.session.commit()
+    return render_template(
+        "matching/review.html", run=run, pairs=pairs, unmatched=unmatched, notice=notice, error=error
+    )
+
+
+@bp.route("/run", methods=["POST"])
+@require_tool_session("coordinator")
+def run() -> BaseResponse:
+    """Run the program's matching now and store the proposal (nothing is approved yet)."""
+    program = service.get_or_create_program(db.session(), g.course.id)
+    try:
+        matching_runs.run_matching(db.session(), program, created_by=g.person.id)
+    except service.NotAllowed:
+        db.session.rollback()
+        return redirect(tool_url("matching.review", error=1))
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="ran"))
+
+
+@bp.route("/runs/<int:run_id>/approve", methods=["POST"])
+@require_tool_session("coordinator")
+def approve(run_id: int) -> BaseResponse:
+    """Turn a run's pairs into mentorships (pairs already approved are kept; approving twice is harmless)."""
+    found = matching_runs.get_run(db.session(), g.course.id, run_id)
+    if found is None:
+        abort(404)
+    matching_runs.approve_run(db.session(), found)
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="approved"))

@@ -1,0 +1,136 @@
+"""Matching over real HTTP: a coordinator runs matching, reviews pairs with reasons, approves; people see it."""
+
+from __future__ import annotations
+
+from .support.browser import Page
+from .test_program_support import enter, form_action, form_data, fresh_course, open_page, participant_of, submit
+
+
+def _post(browser, page: Page, target: str, /, **extra) -> Page:
+    data = form_data(page, target) + list(extra.items())
+    return Page(browser.http.post(form_action(page, target), data=data, timeout=30))
+
+
+def _setup(live, browser):
+    """Two students volunteer (one approved), two mentees: one fills a profile, one skips."""
+    course = fresh_course(live, browser, n_students=4)
+    for index in (0, 1):
+        student, token = enter(live, course, course.students[index])
+        page = open_page(student, "/program/profile", token)
+        saved = submit(student, page, "/program/profile", offer_mentor="1", capacity="2", time_zone="Europe/Madrid")
+        assert saved.status == 200, saved.text[:1500]
+    mentee, mentee_token = enter(live, course, course.students[2])
+    saved = submit(mentee, open_page(mentee, "/program/profile", mentee_token), "/program/profile", time_zone="UTC")
+    assert saved.status == 200, saved.text[:1500]
+    skipper, skipper_token = enter(live, course, course.students[3])
+    skipped = _post(skipper, open_page(skipper, "/program/profile", skipper_token), "/program/profile", action="skip")
+    assert skipped.status == 200, skipped.text[:1500]
+
+    coordinator, token = enter(live, course, course.instructor)
+    mentor_row = participant_of(live, course.context_id, course.students[0])
+    mentors = open_page(coordinator, "/program/mentors", token)
+    action = f"/program/mentors/{mentor_row.id}/decision"
+    decided = _post(coordinator, mentors, action, decision="approve")
+    assert decided.status == 200 and "Decision saved." in decided.text
+    return course, coordinator, token, (mentee, mentee_token), (skipper, skipper_token)
+
+
+def test_coordinator_runs_reviews_and_approves(live, browser):
+    course, coordinator, token, (mentee, mentee_token), _skipper = _setup(live, browser)
+    mentor_name_row = participant_of(live, course.context_id, course.students[0])
+    assert mentor_name_row.mentor_status == "approved"
+
+    review = open_page(coordinator, "/matching/", token)
+    assert review.status == 200, review.text[:1500]
+    assert review.soup.find(id="no-run") is not None
+    assert review.soup.find("a", href=lambda h: h and "/matching/" in h, attrs={"aria-current": "page"})
+
+    ran = _post(coordinator, review, "/matching/run")
+    assert ran.status == 200, ran.text[:1500]
+    assert "Matching finished." in ran.text
+    table = ran.soup.find(id="pair-table")
+    assert table is not None and table.find("caption")
+    assert all(th.get("scope") for th in table.find_all("th"))
+    rows = table.select("tbody tr")
+    # One approved mentor with two places; three mentees (the declined-by-default volunteer is a mentee).
+    assert len(rows) == 2
+    assert all(r["data-approved"] == "no" for r in rows)
+    assert all(r.find_all("td")[2].get_text(strip=True) for r in rows)  # every pair has a reason
+    unmatched = ran.soup.find(id="unmatched-table")
+    assert unmatched is not None and len(unmatched.select("tbody tr")) == 1
+    assert unmatched.select_one("tbody tr td:nth-of-type(2)").get_text(strip=True)
+
+    run_id = ran.soup.find(id="run")["data-run"]
+    approved = _post(coordinator, ran, f"/matching/runs/{run_id}/approve")
+    assert approved.status == 200 and "Pairs approved." in approved.text
+    assert all(r["data-approved"] == "yes" for r in approved.soup.select("#pair-table tbody tr"))
+    again = _post(coordinator, approved, f"/matching/runs/{run_id}/approve")  # idempotent
+    assert again.status == 200 and len(again.soup.select("#pair-table tbody tr[data-approved=yes]")) == 2
+
+    from lti_tool.extensions import db
+    from lti_tool.models import Mentorship
+
+    with live.app.app_context():
+        ships = db.session.query(Mentorship).filter_by(source_run_id=int(run_id)).all()
+        mentee_ids = {m.mentee_id for m in ships}
+        db.session.remove()
+    assert len(ships) == 2 and len(mentee_ids) == 2
+
+    # A new run leaves matched mentees alone and the mentor has no places left.
+    rerun = _post(coordinator, again, "/matching/run")
+    assert rerun.status == 200 and not rerun.soup.select("#pair-table tbody tr")
+
+    # Each matched mentee sees their mentor's name on the home page; the mentor sees their mentees.
+    pairs = [(r.th.get_text(strip=True), r.find_all("td")[0].get_text(strip=True)) for r in rows]
+    mentor_name = pairs[0][1]
+    mentor_browser, mentor_token = enter(live, course, course.students[0])
+    mentee_row = participant_of(live, course.context_id, course.students[2])
+    for sub in (course.students[2], course.students[3], course.students[1]):
+        row = participant_of(live, course.context_id, sub)
+        person_browser, person_token = enter(live, course, sub)
+        page = open_page(person_browser, "/space/", person_token)
+        card = page.soup.find(id="my-match")
+        assert card is not None, page.text[:1500]
+        if row.id in mentee_ids:
+            assert f"Your mentor: {mentor_name}" in card.get_text()
+        else:
+            assert "Not matched yet" in card.get_text()
+    assert mentee_row is not None
+    mentor_page = open_page(mentor_browser, "/space/", mentor_token)
+    listed = [li.get_text(strip=True) for li in mentor_page.soup.select("#my-match li")]
+    assert sorted(listed) == sorted(name for name, _m in pairs)
+
+
+def test_students_get_403_on_matching(live, browser):
+    course, coordinator, token, (mentee, mentee_token), _skipper = _setup(live, browser)
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    run_id = ran.soup.find(id="run")["data-run"]
+    csrf = form_data(ran, "/matching/run")
+
+    assert open_page(mentee, "/matching/", mentee_token).status == 403
+    home = open_page(mentee, "/space/", mentee_token)
+    assert home.status == 200 and "/matching/" not in home.text
+    student_fields = [(k, v) for k, v in csrf if k != "ts"] + [("ts", mentee_token)]
+    base = form_action(ran, "/matching/run").rsplit("/matching/", 1)[0]
+    for path in ("/matching/run", f"/matching/runs/{run_id}/approve"):
+        response = mentee.http.post(f"{base}{path}?ts={mentee_token}", data=student_fields, timeout=30)
+        assert response.status_code in (400, 403)
+    # With the student's own CSRF token, the refusal is the role check itself.
+    own = open_page(mentee, "/program/profile", mentee_token)
+    own_fields = [(k, v) for k, v in form_data(own, "/program/profile") if k in ("csrf_token", "ts")]
+    for path in ("/matching/run", f"/matching/runs/{run_id}/approve"):
+        response = mentee.http.post(f"{base}{path}", data=own_fields, timeout=30)
+        assert response.status_code == 403, response.text[:500]
+
+    from lti_tool.extensions import db
+    from lti_tool.models import Mentorship
+
+    with live.app.app_context():
+        assert db.session.query(Mentorship).filter_by(source_run_id=int(run_id)).count() == 0
+        db.session.remove()
+
+    # Without a CSRF token the coordinator's own POST is refused too.
+    refused = coordinator.http.post(
+        form_action(ran, f"/matching/runs/{run_id}/approve"), data=[("ts", token)], timeout=30
+    )
+    assert refused.status_code == 400
