@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 
 def prepare_sqlite_folder(uri: str) -> None:
@@ -34,6 +35,24 @@ def engine_options(uri: str, configured: dict[str, Any]) -> dict[str, Any]:
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 20)
     return options
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_flush(session: Session, flush_context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_flush(session: Session) -> None:
+    session.info.pop("wrote", None)
+
+
+def commit_if_written(session: Session) -> None:
+    """Commit only when this unit of work wrote something (pages that create rows on a first visit
+    commit once; later visits end without a COMMIT round trip)."""
+    if session.new or session.dirty or session.deleted or session.info.get("wrote"):
+        session.commit()
 
 
 @event.listens_for(Engine, "connect")

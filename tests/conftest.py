@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.serving import make_server
@@ -21,6 +22,12 @@ from lti_tool.config import TestConfig
 from lti_tool.extensions import db
 
 from .support.browser import LmsBrowser
+
+# CI runs the property tests on a fixed set of generated examples, so a red build is reproducible;
+# locally hypothesis explores new examples on every run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def _database_uri(tmp: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template
 
+from ..database import commit_if_written
 from ..extensions import db
 from ..mentoring import programs
 from ..models import Membership, Person
@@ -28,7 +29,7 @@ def home():
     # theirs first; otherwise the home page shows what is missing.
     program = programs.get_or_create_program(db.session(), g.course.id)
     participant = programs.ensure_participant(db.session(), program, g.membership)
-    db.session.commit()
+    commit_if_written(db.session())
     if participant is not None and program.profile_required and programs.needs_profile(program, participant):
         return redirect(tool_url("program.profile"))
     return render_template("space/home.html", counts=counts, program_participant=participant)
