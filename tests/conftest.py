@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 from flask_migrate import upgrade
+from hypothesis import settings
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
