@@ -26,6 +26,7 @@ from .participants import (
     ensure_participant,
     find_participant,
     get_participant,
+    program_and_participant,
     qualifies_by_role,
 )
 from .profiles import (
@@ -56,6 +57,7 @@ from .settings import (
 )
 
 __all__ = [
+    "program_and_participant",
     "LANGUAGE_CODES",
     "MAX_CSV_BYTES",
     "MAX_PREFERENCES",

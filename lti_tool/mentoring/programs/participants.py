@@ -87,13 +87,28 @@ def _new_role_mentor(session: Session, program: Program, membership: Membership)
     )
 
 
-def ensure_participant(session: Session, program: Program, membership: Membership) -> Participant | None:
+def program_and_participant(
+    session: Session, course_id: int, membership_id: int
+) -> tuple[Program | None, Participant | None]:
+    """The course's program and the membership's participant row in one query (the home page's need)."""
+    row = session.execute(
+        select(Program, Participant)
+        .outerjoin(Participant, (Participant.program_id == Program.id) & (Participant.membership_id == membership_id))
+        .where(Program.course_id == course_id)
+    ).first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
+def ensure_participant(
+    session: Session, program: Program, membership: Membership, known: Participant | None = None
+) -> Participant | None:
     """The membership's participant row, created on first visit; None for people who do not take part.
 
     Learners take part (as mentees, or as peers in a co-mentoring program); anyone whose LTI roles the
     program designates as mentors takes part as an approved mentor (teaching assistants, for instance).
+    ``known`` is the row when the caller already loaded it.
     """
-    row = find_participant(session, program, membership.id)
+    row = known if known is not None else find_participant(session, program, membership.id)
     by_role = qualifies_by_role(program, membership)
     if row is None:
         if by_role:
