@@ -134,3 +134,64 @@ def test_students_get_403_on_matching(live, browser):
         form_action(ran, f"/matching/runs/{run_id}/approve"), data=[("ts", token)], timeout=30
     )
     assert refused.status_code == 400
+
+
+def _pair_rows(page: Page) -> dict[str, tuple[str, str, str]]:
+    """Row id -> (mentee, mentor, state) of the review page's pair table."""
+    rows = {}
+    for row in page.soup.select("#pair-table tbody tr"):
+        cells = row.find_all("td")
+        rows[row["id"]] = (row.th.get_text(strip=True), cells[0].get_text(strip=True), cells[3]["data-state"])
+    return rows
+
+
+def test_coordinator_pins_and_forbids_pairs(live, browser):
+    """A forbidden pair is never proposed again nor approved; a pinned pair is kept by the next run."""
+    course, coordinator, token, _mentee, _skipper = _setup(live, browser)
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    run_id = ran.soup.find(id="run")["data-run"]
+    first = _pair_rows(ran)
+    assert len(first) == 2 and all(state == "proposed" for *_x, state in first.values())
+    (pin_id, pinned), (forbid_id, forbidden) = sorted(first.items())
+
+    decided = _post(coordinator, ran, f"/matching/runs/{run_id}/pairs/{pin_id.split('-')[1]}", state="pinned")
+    assert decided.status == 200 and "Saved." in decided.text
+    decided = _post(coordinator, decided, f"/matching/runs/{run_id}/pairs/{forbid_id.split('-')[1]}", state="forbidden")
+    states = {pair[:2]: pair[2] for pair in _pair_rows(decided).values()}
+    assert states == {pinned[:2]: "pinned", forbidden[:2]: "forbidden"}
+
+    rerun = _post(coordinator, decided, "/matching/run")
+    again = {pair[:2]: pair[2] for pair in _pair_rows(rerun).values()}
+    assert again[pinned[:2]] == "pinned", "the pinned pair is kept"
+    assert again[forbidden[:2]] == "forbidden", "the forbidden pair is listed as forbidden, not proposed"
+    assert list(again.values()).count("forbidden") == 1
+
+    new_run = rerun.soup.find(id="run")["data-run"]
+    assert new_run != run_id
+    _post(coordinator, rerun, f"/matching/runs/{new_run}/approve")
+    from lti_tool.extensions import db
+    from lti_tool.models import Mentorship
+
+    with live.app.app_context():
+        ships = db.session.query(Mentorship).filter_by(source_run_id=int(new_run)).all()
+        db.session.remove()
+    assert len(ships) == len([s for s in again.values() if s != "forbidden"]), "forbidden pairs are not approved"
+
+
+def test_pair_decisions_are_checked(live, browser):
+    """An unknown decision is a 400 and a pair of another run or course a 404; nothing changes."""
+    _course, coordinator, token, _mentee, _skipper = _setup(live, browser)
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    run_id = ran.soup.find(id="run")["data-run"]
+    pair_id = next(iter(_pair_rows(ran))).split("-")[1]
+    fields = form_data(ran, "/matching/run")
+    base = form_action(ran, "/matching/run").rsplit("/matching/", 1)[0]
+    bad = coordinator.http.post(f"{base}/matching/runs/{run_id}/pairs/{pair_id}", data=fields + [("state", "x")])
+    assert bad.status_code == 400
+    missing = coordinator.http.post(f"{base}/matching/runs/{run_id}/pairs/999999", data=fields + [("state", "pinned")])
+    assert missing.status_code == 404
+    other_run = coordinator.http.post(
+        f"{base}/matching/runs/999999/pairs/{pair_id}", data=fields + [("state", "pinned")]
+    )
+    assert other_run.status_code == 404
+    assert all(state == "proposed" for *_x, state in _pair_rows(open_page(coordinator, "/matching/", token)).values())

@@ -58,6 +58,7 @@ def review():
                 "score": p.score,
                 "reason": render([ReasonPart(code, params) for code, params in p.reason_parts], _gettext),
                 "approved": (p.mentee_id, p.mentor_id) in approved,
+                "state": p.state,
             }
             for p in run.pairs
         ]
@@ -69,10 +70,15 @@ def review():
             }
             for u in run.unmatched
         ]
-    notice = {"ran": _("Matching finished. Review the pairs below."), "approved": _("Pairs approved.")}.get(
-        request.args.get("done", "")
-    )
-    error = _("Matching is available for one-to-one mentor programs only.") if request.args.get("error") else None
+    notice = {
+        "ran": _("Matching finished. Review the pairs below."),
+        "approved": _("Pairs approved."),
+        "decided": _("Saved. Run matching again to apply pins and forbidden pairs."),
+    }.get(request.args.get("done", ""))
+    error = {
+        "structure": _("Matching is available for one-to-one mentor programs only."),
+        "pins": _("The pinned pairs cannot all be kept (a mentor's places or a hard rule): unpin one and run again."),
+    }.get(request.args.get("error", ""))
     db.session.commit()
     return render_template(
         "matching/review.html", run=run, pairs=pairs, unmatched=unmatched, notice=notice, error=error
@@ -84,11 +90,13 @@ def review():
 def run() -> BaseResponse:
     """Run the program's matching now and store the proposal (nothing is approved yet)."""
     program = service.get_or_create_program(db.session(), g.course.id)
+    if program.is_peer or program.structure != "one_to_one":
+        return redirect(tool_url("matching.review", error="structure"))
     try:
         matching_runs.run_matching(db.session(), program, created_by=g.person.id)
     except service.NotAllowed:
         db.session.rollback()
-        return redirect(tool_url("matching.review", error=1))
+        return redirect(tool_url("matching.review", error="pins"))
     db.session.commit()
     return redirect(tool_url("matching.review", done="ran"))
 
@@ -103,3 +111,20 @@ def approve(run_id: int) -> BaseResponse:
     matching_runs.approve_run(db.session(), found)
     db.session.commit()
     return redirect(tool_url("matching.review", done="approved"))
+
+
+@bp.route("/runs/<int:run_id>/pairs/<int:pair_id>", methods=["POST"])
+@require_tool_session("coordinator")
+def decide_pair(run_id: int, pair_id: int) -> BaseResponse:
+    """Pin a pair (the next run keeps it), forbid it (no run proposes it again), or undo that."""
+    found = matching_runs.get_run(db.session(), g.course.id, run_id)
+    if found is None:
+        abort(404)
+    try:
+        matching_runs.set_pair_state(db.session(), found, pair_id, request.form.get("state", ""))
+    except service.NotInProgram:
+        abort(404)
+    except service.NotAllowed:
+        abort(400)
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="decided") + f"#pair-{pair_id}")

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from ...models import MatchRun, Membership, Mentorship, Participant, Person, Program, ProposedPair
 from ...models.base import utcnow
-from ..matching import Assignment, Mode, match
-from .errors import NotAllowed
+from ..matching import Assignment, MatchingError, Mode, match
+from .errors import NotAllowed, NotInProgram
 from .matching_input import matching_input
 
 
@@ -60,9 +60,21 @@ def run_matching(session: Session, program: Program, *, created_by: int | None =
         dataclasses.replace(m, capacity=m.capacity - used[m.id]) for m in data.mentors if m.capacity - used[m.id] > 0
     ]
     mentor_ids = {m.id for m in mentors}
+    mentee_ids = {m.id for m in mentees}
     picks = {k: tuple(p for p in v if p in mentor_ids) for k, v in data.picks.items() if k not in taken}
+    # The coordinator's decisions on the previous proposal carry over: pinned pairs stay, forbidden never return.
+    previous = latest_run(session, program.course_id)
+    decided = [(str(p.mentee_id), str(p.mentor_id), p.state) for p in (previous.pairs if previous else [])]
+    forbidden = {(a, b) for a, b, state in decided if state == "forbidden"}
+    pinned = [(a, b) for a, b, state in decided if state == "pinned" and a in mentee_ids and b in mentor_ids]
+    options = dataclasses.replace(
+        data.options, excluded_pairs=frozenset(data.options.excluded_pairs) | forbidden, pinned_pairs=tuple(pinned)
+    )
     mode = cast(Mode, program.matching_mode)
-    assignment: Assignment = match(mentees, mentors, mode, data.weights, data.options, picks=picks)
+    try:
+        assignment: Assignment = match(mentees, mentors, mode, data.weights, options, picks=picks)
+    except MatchingError as err:
+        raise NotAllowed(str(err)) from err
     run = MatchRun(
         course_id=program.course_id,
         mode=program.matching_mode,
@@ -83,13 +95,31 @@ def run_matching(session: Session, program: Program, *, created_by: int | None =
             mentor_id=int(p.mentor_id),
             score=round(p.score, 4),
             reason_parts=[[part.code, _jsonable(part.params)] for part in p.parts],
-            state="proposed",
+            state="pinned" if (p.mentee_id, p.mentor_id) in set(pinned) else "proposed",
         )
         for p in assignment.pairs
+    ] + [
+        ProposedPair(mentee_id=int(a), mentor_id=int(b), score=0.0, reason_parts=[], state="forbidden")
+        for a, b in sorted(forbidden)
     ]
     session.add(run)
     session.flush()
     return run
+
+
+PAIR_STATES = ("proposed", "pinned", "forbidden")
+
+
+def set_pair_state(session: Session, run: MatchRun, pair_id: int, state: str) -> ProposedPair:
+    """Pin a proposed pair (the next run keeps it) or forbid it (no run proposes it again), or undo that."""
+    if state not in PAIR_STATES:
+        raise NotAllowed(f"Unknown pair decision {state!r}.")
+    pair = next((p for p in run.pairs if p.id == pair_id), None)
+    if pair is None:
+        raise NotInProgram("That pair is not part of this matching run.")
+    pair.state = state
+    session.flush()
+    return pair
 
 
 def latest_run(session: Session, course_id: int) -> MatchRun | None:
