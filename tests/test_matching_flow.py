@@ -195,3 +195,52 @@ def test_pair_decisions_are_checked(live, browser):
     )
     assert other_run.status_code == 404
     assert all(state == "proposed" for *_x, state in _pair_rows(open_page(coordinator, "/matching/", token)).values())
+
+
+def test_mentee_asks_to_switch_and_is_rematched_without_moving_others(live, browser):
+    """A mentee's switch request (reason seen only by the coordinator) ends the pairing once approved; the
+    next run re-matches that mentee with another mentor and leaves every other pairing as it was."""
+    course, coordinator, token, (mentee, mentee_token), (skipper, _st) = _setup(live, browser)
+    second = participant_of(live, course.context_id, course.students[1])
+    mentors = open_page(coordinator, "/program/mentors", token)
+    assert _post(coordinator, mentors, f"/program/mentors/{second.id}/decision", decision="approve").status == 200
+
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    _post(coordinator, ran, f"/matching/runs/{ran.soup.find(id='run')['data-run']}/approve")
+    from lti_tool.extensions import db
+    from lti_tool.models import Mentorship
+
+    mentee_row = participant_of(live, course.context_id, course.students[2])
+    with live.app.app_context():
+        before = {(m.mentee_id, m.mentor_id) for m in db.session.query(Mentorship).filter_by(ended_at=None)}
+        db.session.remove()
+    old_mentor = next(b for a, b in before if a == mentee_row.id)
+
+    home = open_page(mentee, "/space/", mentee_token)
+    form_page = Page(mentee.http.get(mentee.tool_url + home.soup.find(id="ask-switch")["href"], timeout=30))
+    empty = submit(mentee, form_page, "/matching/switch", reason="  ")
+    assert empty.status == 400 and empty.soup.find(id="switch-error")
+    sent = submit(mentee, form_page, "/matching/switch", reason="Our schedules never overlap.")
+    assert sent.status == 200 and sent.soup.find(id="switch-sent")
+    again = submit(mentee, form_page, "/matching/switch", reason="Again")
+    assert again.status == 400, "one open request per pairing"
+    assert open_page(skipper, "/matching/", _st).status == 403, "participants never see the reasons"
+
+    review = open_page(coordinator, "/matching/", token)
+    row = review.soup.select_one("#switch-table tbody tr")
+    assert "Our schedules never overlap." in row.get_text()
+    request_id = row["id"].split("-")[1]
+    ended = _post(coordinator, review, f"/matching/switches/{request_id}", decision="approve")
+    assert ended.status == 200 and not ended.soup.select("#switch-table tbody tr")
+    assert "Not matched yet" in open_page(mentee, "/space/", mentee_token).soup.find(id="my-match").get_text()
+
+    rerun = _post(coordinator, ended, "/matching/run")
+    rows = rerun.soup.select("#pair-table tbody tr")
+    assert len(rows) == 1, rerun.text[:2000]
+    _post(coordinator, rerun, f"/matching/runs/{rerun.soup.find(id='run')['data-run']}/approve")
+    with live.app.app_context():
+        after = {(m.mentee_id, m.mentor_id) for m in db.session.query(Mentorship).filter_by(ended_at=None)}
+        db.session.remove()
+    assert before - after == {(mentee_row.id, old_mentor)}, "only the switched pairing changed"
+    (new_pair,) = after - before
+    assert new_pair[0] == mentee_row.id and new_pair[1] != old_mentor

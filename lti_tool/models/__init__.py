@@ -17,7 +17,7 @@ from .discussions import (
 from .grades import GradeOutbox, GradeResult, LineItem, LineItemOrigin, LineItemStatus, OutboxStatus
 from .jobs import Job, JobStatus
 from .launch_store import LaunchValue
-from .mentorships import MatchRun, Mentorship, ProposedPair
+from .mentorships import MatchRun, Mentorship, ProposedPair, SwitchRequest
 from .programs import Participant, Program
 from .tenancy import Deployment, Platform
 
@@ -40,6 +40,7 @@ __all__ = [
     "MatchRun",
     "Membership",
     "Mentorship",
+    "SwitchRequest",
     "ModerationLog",
     "OutboxStatus",
     "Participant",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -79,3 +79,24 @@ class Mentorship(Base):
 
     mentee: Mapped[Participant] = relationship(foreign_keys=[mentee_id])
     mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id])
+
+
+SWITCH_STATUSES = ("pending", "approved", "declined")
+
+
+class SwitchRequest(Base):
+    """A mentee or mentor asking to end or change their pairing; the reason is for the coordinator only."""
+
+    __tablename__ = "switch_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentorship_id: Mapped[int] = mapped_column(ForeignKey("mentorship.id", ondelete="CASCADE"), index=True)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("program_participant.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+
+    mentorship: Mapped[Mentorship] = relationship()
+    requester: Mapped[Participant] = relationship(foreign_keys=[requested_by])

@@ -74,14 +74,29 @@ def review():
         "ran": _("Matching finished. Review the pairs below."),
         "approved": _("Pairs approved."),
         "decided": _("Saved. Run matching again to apply pins and forbidden pairs."),
+        "switch-approve": _("The pairing has ended. Run matching again to find a new match for the people in it."),
+        "switch-decline": _("The request was declined; the pairing continues."),
+        "already": _("That request was already decided."),
     }.get(request.args.get("done", ""))
     error = {
         "structure": _("Matching is available for one-to-one mentor programs only."),
         "pins": _("The pinned pairs cannot all be kept (a mentor's places or a hard rule): unpin one and run again."),
     }.get(request.args.get("error", ""))
+    switches = matching_runs.pending_switches(session, g.course.id)
+    switch_names = matching_runs.names(
+        session,
+        {i for r in switches for i in (r.requested_by, r.mentorship.mentee_id, r.mentorship.mentor_id)},
+    )
     db.session.commit()
     return render_template(
-        "matching/review.html", run=run, pairs=pairs, unmatched=unmatched, notice=notice, error=error
+        "matching/review.html",
+        run=run,
+        pairs=pairs,
+        unmatched=unmatched,
+        notice=notice,
+        error=error,
+        switches=switches,
+        switch_names=switch_names,
     )
 
 
@@ -128,3 +143,48 @@ def decide_pair(run_id: int, pair_id: int) -> BaseResponse:
         abort(400)
     db.session.commit()
     return redirect(tool_url("matching.review", done="decided") + f"#pair-{pair_id}")
+
+
+@bp.route("/switch", methods=["POST"])
+@require_tool_session("participant")
+def request_switch() -> BaseResponse | tuple[str, int]:
+    """A mentee or mentor asks to end or change their pairing; only coordinators read the reason."""
+    session = db.session()
+    program = service.get_or_create_program(session, g.course.id)
+    participant = service.find_participant(session, program, g.membership.id)
+    if participant is None:
+        abort(403)
+    try:
+        matching_runs.request_switch(session, participant, request.form.get("reason", ""))
+    except service.NotAllowed as err:
+        db.session.rollback()
+        return render_template("matching/switch.html", error=_(str(err)), reason=request.form.get("reason", "")), 400
+    db.session.commit()
+    return redirect(tool_url("space.home", switch="sent"))
+
+
+@bp.route("/switch", methods=["GET"])
+@require_tool_session("participant")
+def switch_form() -> str:
+    """The form to ask for a change of pairing."""
+    return render_template("matching/switch.html", error=None, reason="")
+
+
+@bp.route("/switches/<int:request_id>", methods=["POST"])
+@require_tool_session("coordinator")
+def decide_switch(request_id: int) -> BaseResponse:
+    """Approve (the pairing ends; run matching again to re-match) or decline a request to change a pairing."""
+    decision = request.form.get("decision")
+    if decision not in {"approve", "decline"}:
+        abort(400)
+    try:
+        matching_runs.decide_switch(
+            db.session(), g.course.id, request_id, approve=decision == "approve", decided_by=g.person.id
+        )
+    except service.NotInProgram:
+        abort(404)
+    except service.NotAllowed:
+        db.session.rollback()
+        return redirect(tool_url("matching.review", done="already"))
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="switch-" + decision))

@@ -18,7 +18,7 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import MatchRun, Membership, Mentorship, Participant, Person, Program, ProposedPair
+from ...models import MatchRun, Membership, Mentorship, Participant, Person, Program, ProposedPair, SwitchRequest
 from ...models.base import utcnow
 from ..matching import Assignment, MatchingError, Mode, match
 from .errors import NotAllowed, NotInProgram
@@ -66,9 +66,14 @@ def run_matching(session: Session, program: Program, *, created_by: int | None =
     previous = latest_run(session, program.course_id)
     decided = [(str(p.mentee_id), str(p.mentor_id), p.state) for p in (previous.pairs if previous else [])]
     forbidden = {(a, b) for a, b, state in decided if state == "forbidden"}
+    ended_on_request = switched_pairs(session, program.course_id)
     pinned = [(a, b) for a, b, state in decided if state == "pinned" and a in mentee_ids and b in mentor_ids]
     options = dataclasses.replace(
-        data.options, excluded_pairs=frozenset(data.options.excluded_pairs) | forbidden, pinned_pairs=tuple(pinned)
+        data.options,
+        # The engine refuses ids it was not given: only exclude pairs of people in this run.
+        excluded_pairs=frozenset(data.options.excluded_pairs)
+        | {(a, b) for a, b in forbidden | ended_on_request if a in mentee_ids and b in mentor_ids},
+        pinned_pairs=tuple(pinned),
     )
     mode = cast(Mode, program.matching_mode)
     try:
@@ -189,3 +194,88 @@ def mentees_of(session: Session, participant: Participant) -> list[str]:
     ).scalars()
     found = names(session, set(ids))
     return sorted(found.values(), key=str.casefold)
+
+
+REASON_MAX = 2000
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation; the view translates it in the reader's language."""
+    return message
+
+
+def active_mentorship_of(session: Session, participant: Participant) -> Mentorship | None:
+    """The participant's current pairing, as mentee or as mentor (the first, for a mentor of several)."""
+    return session.execute(
+        select(Mentorship)
+        .where(
+            Mentorship.ended_at.is_(None),
+            (Mentorship.mentee_id == participant.id) | (Mentorship.mentor_id == participant.id),
+        )
+        .order_by(Mentorship.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def request_switch(session: Session, participant: Participant, reason: str) -> SwitchRequest:
+    """Ask the coordinator to end or change the participant's pairing; one open request per pairing."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise NotAllowed(N_("Say briefly why you would like a change; only the coordinator reads it."))
+    if len(reason) > REASON_MAX:
+        raise NotAllowed(N_("Keep the reason under 2,000 characters."))
+    mentorship = active_mentorship_of(session, participant)
+    if mentorship is None:
+        raise NotAllowed(N_("You have no pairing to change."))
+    pending = session.execute(
+        select(SwitchRequest).where(SwitchRequest.mentorship_id == mentorship.id, SwitchRequest.status == "pending")
+    ).scalar_one_or_none()
+    if pending is not None:
+        raise NotAllowed(N_("A request to change this pairing is already waiting for the coordinator."))
+    request = SwitchRequest(mentorship_id=mentorship.id, requested_by=participant.id, reason=reason)
+    session.add(request)
+    session.flush()
+    return request
+
+
+def pending_switches(session: Session, course_id: int) -> list[SwitchRequest]:
+    return list(
+        session.execute(
+            select(SwitchRequest)
+            .join(Mentorship, Mentorship.id == SwitchRequest.mentorship_id)
+            .where(Mentorship.course_id == course_id, SwitchRequest.status == "pending")
+            .order_by(SwitchRequest.created_at)
+        ).scalars()
+    )
+
+
+def decide_switch(
+    session: Session, course_id: int, request_id: int, *, approve: bool, decided_by: int | None
+) -> SwitchRequest:
+    """Approve (the pairing ends; the next run may re-match the people, never with each other) or decline."""
+    request = session.execute(
+        select(SwitchRequest)
+        .join(Mentorship, Mentorship.id == SwitchRequest.mentorship_id)
+        .where(SwitchRequest.id == request_id, Mentorship.course_id == course_id)
+    ).scalar_one_or_none()
+    if request is None:
+        raise NotInProgram("No such request in this course.")
+    if request.status != "pending":
+        raise NotAllowed(N_("This request was already decided."))
+    request.status = "approved" if approve else "declined"
+    request.decided_at = utcnow()
+    request.decided_by = decided_by
+    if approve and request.mentorship.ended_at is None:
+        request.mentorship.ended_at = request.decided_at
+    session.flush()
+    return request
+
+
+def switched_pairs(session: Session, course_id: int) -> set[tuple[str, str]]:
+    """Pairs ended on request: matching never proposes them again."""
+    rows = session.execute(
+        select(Mentorship.mentee_id, Mentorship.mentor_id)
+        .join(SwitchRequest, SwitchRequest.mentorship_id == Mentorship.id)
+        .where(Mentorship.course_id == course_id, SwitchRequest.status == "approved")
+    ).all()
+    return {(str(a), str(b)) for a, b in rows}
