@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .support.browser import Page
+from .support.demo import people
 from .test_program_support import enter, form_action, form_data, fresh_course, open_page, participant_of, submit
 
 
@@ -244,3 +245,37 @@ def test_mentee_asks_to_switch_and_is_rematched_without_moving_others(live, brow
     assert before - after == {(mentee_row.id, old_mentor)}, "only the switched pairing changed"
     (new_pair,) = after - before
     assert new_pair[0] == mentee_row.id and new_pair[1] != old_mentor
+
+
+def test_late_joiner_is_matched_incrementally(live, browser):
+    """Someone who joins after the pairs were approved is offered a match by the next run; nobody else moves."""
+    course, coordinator, token, _mentee, _skipper = _setup(live, browser)
+    second = participant_of(live, course.context_id, course.students[1])
+    mentors = open_page(coordinator, "/program/mentors", token)
+    assert _post(coordinator, mentors, f"/program/mentors/{second.id}/decision", decision="approve").status == 200
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    _post(coordinator, ran, f"/matching/runs/{ran.soup.find(id='run')['data-run']}/approve")
+
+    from lti_tool.extensions import db
+    from lti_tool.models import Mentorship
+    from lti_tool.sandbox.seed import create_course
+
+    with live.app.app_context():
+        before = {(m.mentee_id, m.mentor_id) for m in db.session.query(Mentorship).filter_by(ended_at=None)}
+        create_course(db.session, course.context_id, len(course.students) + 1)  # one more student enrols
+        db.session.remove()
+    newcomer = sorted(set(people(live.app, "student", course.context_id)) - set(course.students))
+    assert len(newcomer) == 1
+    enter(live, course, newcomer[0])  # their first launch makes them a participant
+    newcomer_row = participant_of(live, course.context_id, newcomer[0])
+
+    rerun = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    rows = rerun.soup.select("#pair-table tbody tr")
+    assert len(rows) == 1, "only the newcomer is proposed"
+    _post(coordinator, rerun, f"/matching/runs/{rerun.soup.find(id='run')['data-run']}/approve")
+    with live.app.app_context():
+        after = {(m.mentee_id, m.mentor_id) for m in db.session.query(Mentorship).filter_by(ended_at=None)}
+        db.session.remove()
+    assert before < after
+    ((mentee_id, _mentor),) = after - before
+    assert mentee_id == newcomer_row.id
