@@ -42,10 +42,11 @@ def _remember_flush(session: Session, flush_context: Any) -> None:
     session.info["wrote"] = True
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_flush(session: Session) -> None:
-    session.info.pop("wrote", None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session: Session, transaction: Any) -> None:
+    # Only the outermost transaction: releasing a SAVEPOINT (``begin_nested``) keeps its writes pending.
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
 
 
 def commit_if_written(session: Session) -> None:
