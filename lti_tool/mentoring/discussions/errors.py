@@ -8,14 +8,12 @@ page redirects to the rules, an action is refused.
 
 from __future__ import annotations
 
+from ..errors import DomainError
 
-class DiscussionError(Exception):
+
+class DiscussionError(DomainError):
     code = "discussion_error"
     message = "The discussion could not be updated."
-
-    def __init__(self, message: str | None = None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
 
 
 class NotFound(DiscussionError):

@@ -6,14 +6,12 @@ translated message; ``str(err)`` is the English message with the names of the pe
 
 from __future__ import annotations
 
+from ..errors import DomainError
 
-class MatchingError(ValueError):
+
+class MatchingError(DomainError, ValueError):
     code = "matching_error"
     message = "The matching could not be run."
-
-    def __init__(self, message: str | None = None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
 
 
 class InvalidProfileError(MatchingError):

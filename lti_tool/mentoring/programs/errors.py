@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import DomainError
 
-class ProgramError(ValueError):
+
+class ProgramError(DomainError, ValueError):
     code = "program_error"
     message = "The mentoring program could not be updated."
-
-    def __init__(self, message: str | None = None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
 
 
 class NotInProgram(ProgramError):
