@@ -1,0 +1,196 @@
+"""Mentoring spaces: the private place a pairing (or a group) shares, and who may enter it.
+
+A *space* is what private threads, goals and meetings hang off. Today a space is one approved
+``Mentorship`` (kind ``"pair"``, id = the mentorship's id); group spaces (kind ``"group"``) join when
+group matching creates groups. Every other module asks this one "who is in this space and what may this
+person do here", so the rule lives in one place:
+
+| viewer | enters the space | reads private content | writes |
+| --- | --- | --- | --- |
+| the pair's mentee or mentor (active pairing) | yes | yes | yes |
+| the pair's mentee or mentor (ended pairing) | yes | yes (history is kept) | no |
+| coordinator, program moderated | yes | yes | yes (as moderator) |
+| coordinator, program unmoderated | yes | no: activity metadata only | no |
+| anyone else (other pair, observer, other course or platform) | no: "not found" | no | no |
+
+Spaces are always looked up inside the viewer's course, so an id of another course is "not found".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from ..models import DiscussionSettings, Membership, Mentorship, Participant, Person
+from .errors import DomainError
+
+PAIR = "pair"
+GROUP = "group"
+KINDS = (PAIR, GROUP)
+
+
+class SpaceNotFound(DomainError):
+    """Unknown space, another course's space, or a space the viewer is not part of (never says which)."""
+
+    code = "space_not_found"
+    message = "This mentoring space does not exist or is not yours."
+
+
+class SpaceReadOnly(DomainError):
+    code = "space_read_only"
+    message = "This pairing has ended: its history stays readable, but nothing new can be added."
+
+
+@dataclass(frozen=True)
+class Member:
+    person_id: int
+    participant_id: int
+    name: str
+    role: str  # "mentor" or "mentee" (peers in co-mentoring are "mentee" on one side, "mentor" on the other)
+
+
+@dataclass(frozen=True)
+class Space:
+    kind: str
+    id: int
+    course_id: int
+    members: tuple[Member, ...]
+    active: bool
+    started_at: datetime
+    ended_at: datetime | None
+
+    @property
+    def key(self) -> str:
+        """Stable string id, e.g. ``"pair-12"``, for URLs, iCal UIDs and logs."""
+        return f"{self.kind}-{self.id}"
+
+    @property
+    def person_ids(self) -> frozenset[int]:
+        return frozenset(m.person_id for m in self.members)
+
+    def mentees(self) -> list[Member]:
+        return [m for m in self.members if m.role == "mentee"]
+
+    def mentors(self) -> list[Member]:
+        return [m for m in self.members if m.role == "mentor"]
+
+    def member(self, person_id: int) -> Member | None:
+        return next((m for m in self.members if m.person_id == person_id), None)
+
+
+@dataclass(frozen=True)
+class SpaceAccess:
+    """What one viewer may do in one space (see the module table)."""
+
+    space: Space
+    viewer_person_id: int
+    is_member: bool
+    is_coordinator: bool
+    moderated: bool
+
+    @property
+    def may_read(self) -> bool:
+        """Read private content: threads' posts, goals' text, meeting notes."""
+        return self.is_member or (self.is_coordinator and self.moderated)
+
+    @property
+    def may_write(self) -> bool:
+        if self.is_member:
+            return self.space.active
+        return self.is_coordinator and self.moderated and self.space.active
+
+    @property
+    def viewer_role(self) -> str:
+        """``"mentor"``, ``"mentee"`` or ``"coordinator"``."""
+        member = self.space.member(self.viewer_person_id)
+        return member.role if member else "coordinator"
+
+    def require_write(self) -> None:
+        if not self.may_write:
+            raise SpaceReadOnly() if self.is_member else SpaceNotFound()
+
+
+def is_moderated(session: Session, course_id: int) -> bool:
+    return bool(
+        session.execute(
+            select(DiscussionSettings.moderated).where(DiscussionSettings.course_id == course_id)
+        ).scalar_one_or_none()
+    )
+
+
+def _pair_rows(session: Session, course_id: int, *where: object) -> list[tuple[Mentorship, int, str, int, str]]:
+    mentee, mentor = aliased(Participant), aliased(Participant)
+    mentee_m, mentor_m = aliased(Membership), aliased(Membership)
+    mentee_p, mentor_p = aliased(Person), aliased(Person)
+    rows = session.execute(
+        select(Mentorship, mentee_p, mentor_p)
+        .join(mentee, mentee.id == Mentorship.mentee_id)
+        .join(mentee_m, mentee_m.id == mentee.membership_id)
+        .join(mentee_p, mentee_p.id == mentee_m.person_id)
+        .join(mentor, mentor.id == Mentorship.mentor_id)
+        .join(mentor_m, mentor_m.id == mentor.membership_id)
+        .join(mentor_p, mentor_p.id == mentor_m.person_id)
+        .where(Mentorship.course_id == course_id, *where)  # type: ignore[arg-type]
+        .order_by(Mentorship.id)
+    ).all()
+    return [(ms, mee.id, mee.display_name, mor.id, mor.display_name) for ms, mee, mor in rows]
+
+
+def _pair_space(row: tuple[Mentorship, int, str, int, str]) -> Space:
+    ms, mentee_person, mentee_name, mentor_person, mentor_name = row
+    return Space(
+        kind=PAIR,
+        id=ms.id,
+        course_id=ms.course_id,
+        members=(
+            Member(mentor_person, ms.mentor_id, mentor_name, "mentor"),
+            Member(mentee_person, ms.mentee_id, mentee_name, "mentee"),
+        ),
+        active=ms.ended_at is None,
+        started_at=ms.approved_at,
+        ended_at=ms.ended_at,
+    )
+
+
+def get_space(session: Session, course_id: int, kind: str, space_id: int) -> Space | None:
+    """The space, looked up inside ``course_id`` only."""
+    if kind == PAIR:
+        rows = _pair_rows(session, course_id, Mentorship.id == space_id)
+        return _pair_space(rows[0]) if rows else None
+    return None
+
+
+def course_spaces(session: Session, course_id: int, *, active_only: bool = True) -> list[Space]:
+    """Every space of the course (for coordinators' overviews, nudges and dashboards)."""
+    where = [Mentorship.ended_at.is_(None)] if active_only else []
+    return [_pair_space(row) for row in _pair_rows(session, course_id, *where)]
+
+
+def spaces_of(session: Session, course_id: int, person_id: int, *, active_only: bool = False) -> list[Space]:
+    """The spaces a person belongs to in the course, active ones first, newest first."""
+    spaces = [s for s in course_spaces(session, course_id, active_only=active_only) if person_id in s.person_ids]
+    return sorted(spaces, key=lambda s: (not s.active, -s.started_at.timestamp()))
+
+
+def access(
+    session: Session, course_id: int, person_id: int, kind: str, space_id: int, *, is_coordinator: bool
+) -> SpaceAccess:
+    """Load a space for a viewer, or raise ``SpaceNotFound`` when they may not enter it at all."""
+    if kind not in KINDS:
+        raise SpaceNotFound()
+    space = get_space(session, course_id, kind, space_id)
+    if space is None:
+        raise SpaceNotFound()
+    is_member = person_id in space.person_ids
+    if not is_member and not is_coordinator:
+        raise SpaceNotFound()
+    return SpaceAccess(
+        space=space,
+        viewer_person_id=person_id,
+        is_member=is_member,
+        is_coordinator=is_coordinator and not is_member,
+        moderated=is_moderated(session, course_id),
+    )
