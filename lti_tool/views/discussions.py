@@ -10,15 +10,13 @@ A refused form comes back with status 400, the message in an ``aria-live`` regio
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, abort, g, redirect, render_template, request
-from flask_babel import format_datetime
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.exceptions import Forbidden as HttpForbidden
 from werkzeug.exceptions import NotFound as HttpNotFound
 from werkzeug.wrappers import Response
@@ -28,6 +26,7 @@ from ..mentoring import discussions as ds
 from ..mentoring.discussions import forums, moderation, rules
 from .access import require_tool_session, tool_url
 from .errors import render_http_error
+from .templating import local_time
 
 bp = Blueprint("discussions", __name__, url_prefix="/discussions")
 
@@ -63,26 +62,10 @@ def current_rules() -> Any:
     return rules.current_version(db.session(), g.course.id, _(rules.DEFAULT_GROUND_RULES))
 
 
-def _zone() -> Any:
-    name = getattr(g.get("person"), "timezone", None)
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return UTC
-
-
 @bp.app_template_global("discussion_time")
 def discussion_time(value: datetime | None) -> Markup:
-    """A ``<time>`` element: the UTC instant in ``datetime``, shown in the viewer's time zone and language."""
-    if value is None:
-        return Markup("")
-    zone = _zone()
-    local = value.astimezone(zone)
-    label = f"{format_datetime(local, 'medium', rebase=False)} {'UTC' if zone is UTC else local.tzname()}"
-    # Both values are escaped; the markup around them is a constant.
-    return Markup(f'<time datetime="{escape(value.isoformat())}">{escape(label)}</time>')  # noqa: S704
+    """A ``<time>`` element in the viewer's time zone and language (see ``templating.local_time``)."""
+    return local_time(value)
 
 
 def moderation_sentence(moderated: bool) -> str:
