@@ -14,6 +14,12 @@ from .discussions import (
     Thread,
     ThreadReadMarker,
 )
+from .evaluations import (
+    EvaluationCheckpoint,
+    EvaluationInstrument,
+    EvaluationInstrumentVersion,
+    EvaluationResponse,
+)
 from .grades import GradeOutbox, GradeResult, LineItem, LineItemOrigin, LineItemStatus, OutboxStatus
 from .jobs import Job, JobStatus
 from .launch_store import LaunchValue
@@ -26,6 +32,10 @@ __all__ = [
     "Course",
     "Deployment",
     "DiscussionSettings",
+    "EvaluationCheckpoint",
+    "EvaluationInstrument",
+    "EvaluationInstrumentVersion",
+    "EvaluationResponse",
     "ForumTopic",
     "GradeOutbox",
     "GradeResult",
