@@ -1,7 +1,7 @@
 """evaluations: instruments, versions, checkpoints and responses
 
 Revision ID: 7ed6bd054119
-Revises: ad6e6352bc4b
+Revises: 7e06aa4f57fd
 Create Date: 2026-11-23 13:28:51.145166
 
 """
@@ -13,7 +13,7 @@ import lti_tool.models.base
 
 # revision identifiers, used by Alembic.
 revision = '7ed6bd054119'
-down_revision = 'ad6e6352bc4b'
+down_revision = '7e06aa4f57fd'
 branch_labels = None
 depends_on = None
 
