@@ -20,15 +20,24 @@ from .evaluations import (
     EvaluationInstrumentVersion,
     EvaluationResponse,
 )
+from .goals import Goal, GoalComment, GoalMilestone, GoalUpdate
 from .grades import GradeOutbox, GradeResult, LineItem, LineItemOrigin, LineItemStatus, OutboxStatus
 from .jobs import Job, JobStatus
 from .launch_store import LaunchValue
+from .meetings import CalendarFeed, Meeting, MeetingOccurrence
 from .mentorships import MatchRun, Mentorship, ProposedPair, SwitchRequest
 from .programs import Participant, Program
 from .tenancy import Deployment, Platform
 
 __all__ = [
     "Base",
+    "CalendarFeed",
+    "Goal",
+    "GoalComment",
+    "GoalMilestone",
+    "GoalUpdate",
+    "Meeting",
+    "MeetingOccurrence",
     "Course",
     "Deployment",
     "DiscussionSettings",

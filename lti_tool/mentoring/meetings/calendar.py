@@ -1,0 +1,192 @@
+"""iCalendar (RFC 5545) for a person's meetings, and the secret feed links calendar apps subscribe to.
+
+One ``VEVENT`` per meeting: ``UID`` ``meeting-<id>@<host>`` (stable across edits, so a calendar updates
+its copy), ``SEQUENCE`` bumped on every change, ``DTSTART``/``DTEND`` with the ``TZID`` the meeting was
+proposed in (a ``VTIMEZONE`` is included), an ``RRULE`` with ``COUNT`` for a series and an ``EXDATE`` per
+cancelled occurrence, and ``STATUS`` ``TENTATIVE`` (proposed), ``CONFIRMED`` (accepted) or ``CANCELLED``
+(declined or cancelled — so calendars that had it remove it).
+
+Feed links: ``token = HMAC-SHA256(secret key, "<person id>:<nonce>")`` (URL-safe base64). The database
+keeps only the nonce and ``SHA-256(token)``, so a copy of the database does not give anyone a working
+link, while the person's own page can show it again. Resetting draws a new nonce: the old link stops.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vRecur
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ...models import Course, Membership, Platform
+from ...models.base import utcnow
+from ...models.meetings import CalendarFeed, Meeting
+from ..spaces import spaces_of
+
+PRODID = "-//Mentoring Space//Meetings//EN"
+ICS_STATUS = {"proposed": "TENTATIVE", "accepted": "CONFIRMED", "declined": "CANCELLED", "cancelled": "CANCELLED"}
+
+
+@dataclass(frozen=True)
+class CalendarMeeting:
+    """A meeting with what the calendar shows beside it: the course and the partner's name."""
+
+    meeting: Meeting
+    course_title: str
+    partner_names: tuple[str, ...]
+
+
+def person_meetings(session: Session, person_id: int, *, course_id: int | None = None) -> list[CalendarMeeting]:
+    """The person's own meetings, in the courses where they are an active member of an active platform
+    (or in ``course_id`` only), for every pairing they are or were in there."""
+    where = [Membership.person_id == person_id, Membership.is_active.is_(True), Platform.is_active.is_(True)]
+    if course_id is not None:
+        where.append(Membership.course_id == course_id)
+    courses = session.execute(
+        select(Course.id, Course.title, Course.label, Course.context_id)
+        .join(Membership, Membership.course_id == Course.id)
+        .join(Platform, Platform.id == Course.platform_id)
+        .where(*where)
+    ).all()
+    out: list[CalendarMeeting] = []
+    for cid, title, label, context_id in courses:
+        spaces = {(s.kind, s.id): s for s in spaces_of(session, cid, person_id)}
+        if not spaces:
+            continue
+        meetings = (
+            session.execute(
+                select(Meeting)
+                .where(Meeting.course_id == cid, Meeting.space_id.in_([sid for _, sid in spaces]))
+                .options(selectinload(Meeting.occurrences))
+                .order_by(Meeting.starts_at, Meeting.id)
+            )
+            .scalars()
+            .all()
+        )
+        for meeting in meetings:
+            space = spaces.get((meeting.space_kind, meeting.space_id))
+            if space is None:
+                continue
+            partners = tuple(m.name for m in space.members if m.person_id != person_id)
+            out.append(CalendarMeeting(meeting, str(title or label or context_id), partners))
+    return sorted(out, key=lambda c: (c.meeting.starts_at, c.meeting.id))
+
+
+def build_calendar(items: list[CalendarMeeting], *, host: str, name: str, description_for=None) -> bytes:
+    """The ``.ics`` bytes for ``items``. ``host`` goes into UIDs; ``description_for(item)`` may add text
+    (e.g. a link back to the space) below the agenda."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    for item in items:
+        cal.add_component(_event(item, host, description_for))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def _event(item: CalendarMeeting, host: str, description_for) -> Event:
+    meeting = item.meeting
+    zone = ZoneInfo(meeting.time_zone)
+    first = meeting.occurrences[0] if meeting.occurrences else None
+    start = (first.starts_at if first else meeting.starts_at).astimezone(zone)
+    event = Event()
+    event.add("uid", f"meeting-{meeting.id}@{host}")
+    event.add("dtstamp", meeting.updated_at or utcnow())
+    event.add("created", meeting.created_at)
+    event.add("last-modified", meeting.updated_at)
+    event.add("sequence", meeting.sequence or 0)
+    title = meeting.title
+    if item.partner_names:
+        title = f"{title} ({', '.join(item.partner_names)})"
+    event.add("summary", title)
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=meeting.duration_minutes))
+    status = ICS_STATUS.get(meeting.status, "TENTATIVE")
+    if all(o.status == "cancelled" for o in meeting.occurrences):
+        status = "CANCELLED"
+    event.add("status", status)
+    if meeting.frequency != "once" and len(meeting.occurrences) > 1:
+        event.add(
+            "rrule",
+            vRecur(
+                {
+                    "FREQ": "WEEKLY",
+                    "INTERVAL": 2 if meeting.frequency == "biweekly" else 1,
+                    "COUNT": len(meeting.occurrences),
+                }
+            ),
+        )
+        cancelled = [o.starts_at.astimezone(zone) for o in meeting.occurrences if o.status == "cancelled"]
+        if cancelled and status != "CANCELLED":
+            event.add("exdate", cancelled)
+    description = [meeting.agenda] if meeting.agenda else []
+    if meeting.video_url:
+        event.add("location", meeting.video_url)
+        event.add("url", meeting.video_url)
+        description.append(meeting.video_url)
+    description.append(item.course_title)
+    if description_for is not None:
+        extra = description_for(item)
+        if extra:
+            description.append(extra)
+    event.add("description", "\n\n".join(description))
+    return event
+
+
+# --- feed links ------------------------------------------------------------------------------------------
+
+
+def _token(secret: str, person_id: int, nonce: str) -> str:
+    digest = hmac.new(secret.encode(), f"{person_id}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def feed_token(session: Session, person_id: int, secret: str) -> str:
+    """The person's current feed token (created on first use)."""
+    feed = session.execute(select(CalendarFeed).where(CalendarFeed.person_id == person_id)).scalar_one_or_none()
+    if feed is None:
+        return reset_feed(session, person_id, secret)
+    return _token(secret, person_id, feed.nonce)
+
+
+def reset_feed(session: Session, person_id: int, secret: str) -> str:
+    """A new feed token; the previous link stops working at once."""
+    feed = session.execute(select(CalendarFeed).where(CalendarFeed.person_id == person_id)).scalar_one_or_none()
+    nonce = secrets.token_urlsafe(24)
+    token = _token(secret, person_id, nonce)
+    if feed is None:
+        session.add(CalendarFeed(person_id=person_id, nonce=nonce, token_hash=_hash(token), created_at=utcnow()))
+    else:
+        feed.nonce, feed.token_hash, feed.created_at = nonce, _hash(token), utcnow()
+    session.flush()
+    return token
+
+
+def person_for_token(session: Session, token: str) -> int | None:
+    """Whose feed this token opens, or ``None`` (unknown, reset, or malformed)."""
+    if not token or len(token) > 100:
+        return None
+    found = session.execute(
+        select(CalendarFeed.person_id).where(CalendarFeed.token_hash == _hash(token))
+    ).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+def feed_created_at(session: Session, person_id: int) -> datetime | None:
+    return session.execute(
+        select(CalendarFeed.created_at).where(CalendarFeed.person_id == person_id)
+    ).scalar_one_or_none()
