@@ -1,14 +1,17 @@
 """Mentoring spaces: the private place a pairing (or a group) shares, and who may enter it.
 
-A *space* is what private threads, goals and meetings hang off. Today a space is one approved
-``Mentorship`` (kind ``"pair"``, id = the mentorship's id); group spaces (kind ``"group"``) join when
-group matching creates groups. Every other module asks this one "who is in this space and what may this
-person do here", so the rule lives in one place:
+A *space* is what private threads, goals and meetings hang off: one approved ``Mentorship`` (kind
+``"pair"``, id = the mentorship's id) or one approved ``MentoringGroup`` of group mentoring or peer
+co-mentoring (kind ``"group"``, id = the group's id). Every other module asks this one "who is in this
+space and what may this person do here", so the rule lives in one place:
 
 | viewer | enters the space | reads private content | writes |
 | --- | --- | --- | --- |
 | the pair's mentee or mentor (active pairing) | yes | yes | yes |
 | the pair's mentee or mentor (ended pairing) | yes | yes (history is kept) | no |
+| a current member of a group (active group) | yes | yes | yes |
+| a member of an ended group | yes | yes (history is kept) | no |
+| someone who left a group (others stay) | no: "not found" | no | no |
 | coordinator, program moderated | yes | yes | yes (as moderator) |
 | coordinator, program unmoderated | yes | no: activity metadata only | no |
 | anyone else (other pair, observer, other course or platform) | no: "not found" | no | no |
@@ -25,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ..models import DiscussionSettings, Membership, Mentorship, Participant, Person
+from ..models.mentorships import GroupMember, MentoringGroup
 from .errors import DomainError
 
 PAIR = "pair"
@@ -49,7 +53,9 @@ class Member:
     person_id: int
     participant_id: int
     name: str
-    role: str  # "mentor" or "mentee" (peers in co-mentoring are "mentee" on one side, "mentor" on the other)
+    role: str
+    """``"mentor"`` or ``"mentee"``; in a peer co-mentoring group every member is ``"peer"`` (they mentor
+    each other). ``Space.mentors()``/``mentees()`` never list peers; ``Space.peers()`` does."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class Space:
     active: bool
     started_at: datetime
     ended_at: datetime | None
+    title: str | None = None
 
     @property
     def key(self) -> str:
@@ -76,6 +83,14 @@ class Space:
 
     def mentors(self) -> list[Member]:
         return [m for m in self.members if m.role == "mentor"]
+
+    def peers(self) -> list[Member]:
+        return [m for m in self.members if m.role == "peer"]
+
+    @property
+    def name(self) -> str | None:
+        """A group's name ("Group 3"); ``None`` for a pair."""
+        return self.title
 
     def member(self, person_id: int) -> Member | None:
         return next((m for m in self.members if m.person_id == person_id), None)
@@ -104,7 +119,7 @@ class SpaceAccess:
 
     @property
     def viewer_role(self) -> str:
-        """``"mentor"``, ``"mentee"`` or ``"coordinator"``."""
+        """``"mentor"``, ``"mentee"``, ``"peer"`` (in a peer group) or ``"coordinator"``."""
         member = self.space.member(self.viewer_person_id)
         return member.role if member else "coordinator"
 
@@ -155,18 +170,60 @@ def _pair_space(row: tuple[Mentorship, int, str, int, str]) -> Space:
     )
 
 
+def _group_spaces(session: Session, course_id: int, *where: object) -> list[Space]:
+    """Group spaces with their current members (people who left a group are no longer in its space)."""
+    groups = list(
+        session.execute(
+            select(MentoringGroup).where(MentoringGroup.course_id == course_id, *where).order_by(MentoringGroup.id)  # type: ignore[arg-type]
+        ).scalars()
+    )
+    if not groups:
+        return []
+    rows = session.execute(
+        select(GroupMember, Person)
+        .join(Participant, Participant.id == GroupMember.participant_id)
+        .join(Membership, Membership.id == Participant.membership_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(GroupMember.group_id.in_([g.id for g in groups]), GroupMember.left_at.is_(None))
+        .order_by(GroupMember.id)
+    ).all()
+    order = {"mentor": 0, "mentee": 1, "peer": 1}
+    members: dict[int, list[Member]] = {}
+    for gm, person in rows:
+        members.setdefault(gm.group_id, []).append(Member(person.id, gm.participant_id, person.display_name, gm.role))
+    return [
+        Space(
+            kind=GROUP,
+            id=g.id,
+            course_id=g.course_id,
+            members=tuple(sorted(members.get(g.id, []), key=lambda m: (order.get(m.role, 2), m.name.casefold()))),
+            active=g.ended_at is None,
+            started_at=g.created_at,
+            ended_at=g.ended_at,
+            title=g.name,
+        )
+        for g in groups
+    ]
+
+
 def get_space(session: Session, course_id: int, kind: str, space_id: int) -> Space | None:
     """The space, looked up inside ``course_id`` only."""
     if kind == PAIR:
         rows = _pair_rows(session, course_id, Mentorship.id == space_id)
         return _pair_space(rows[0]) if rows else None
+    if kind == GROUP:
+        found = _group_spaces(session, course_id, MentoringGroup.id == space_id)
+        return found[0] if found else None
     return None
 
 
 def course_spaces(session: Session, course_id: int, *, active_only: bool = True) -> list[Space]:
-    """Every space of the course (for coordinators' overviews, nudges and dashboards)."""
+    """Every space of the course, pairs then groups (for coordinators' overviews, nudges and dashboards)."""
     where = [Mentorship.ended_at.is_(None)] if active_only else []
-    return [_pair_space(row) for row in _pair_rows(session, course_id, *where)]
+    group_where = [MentoringGroup.ended_at.is_(None)] if active_only else []
+    return [_pair_space(row) for row in _pair_rows(session, course_id, *where)] + _group_spaces(
+        session, course_id, *group_where
+    )
 
 
 def spaces_of(session: Session, course_id: int, person_id: int, *, active_only: bool = False) -> list[Space]:

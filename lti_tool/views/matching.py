@@ -7,14 +7,15 @@ place to hand ``matching_runs.run_matching`` to a background job instead.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import db
 from ..mentoring import programs as service
 from ..mentoring.matching.reasons import ReasonPart, render, render_unmatched
-from ..mentoring.programs import matching_runs
+from ..mentoring.programs import editing, matching_runs
+from ..mentoring.programs import groups as groups_service
 from ..models import Participant
 from .access import require_tool_session, tool_url
 
@@ -31,98 +32,288 @@ def _mentorship_helpers() -> dict[str, object]:
     def my_mentees(participant: Participant) -> list[str]:
         return matching_runs.mentees_of(db.session(), participant)
 
-    return {"my_mentors": my_mentors, "my_mentees": my_mentees}
+    def my_groups(participant: Participant) -> list[dict]:
+        """The participant's active groups: name, members (name and role) and the group space's address."""
+        session = db.session()
+        found = groups_service.groups_of(session, participant)
+        ids = {m.participant_id for grp in found for m in grp.current_members}
+        names = matching_runs.names(session, ids)
+        has_space = "spaces.space" in current_app.view_functions
+        return [
+            {
+                "id": grp.id,
+                "name": grp.name,
+                "members": [
+                    (names.get(m.participant_id, "?"), m.role)
+                    for m in sorted(grp.current_members, key=lambda m: (m.role != "mentor", m.id))
+                    if m.participant_id != participant.id
+                ],
+                "url": tool_url("spaces.space", kind="group", space_id=grp.id) if has_space else None,
+            }
+            for grp in found
+        ]
+
+    return {"my_mentors": my_mentors, "my_mentees": my_mentees, "my_groups": my_groups}
 
 
 def _gettext(text: str) -> str:
     return _(text)  # engine templates; English when the catalog has no translation
 
 
-@bp.route("/")
-@require_tool_session("coordinator")
-def review():
-    """The latest run's proposed pairs (score, reasons) and who was left unmatched, and why."""
-    session = db.session()
-    run = matching_runs.latest_run(session, g.course.id)
-    pairs, unmatched, approved = [], [], set()
-    if run is not None:
-        ids = {p.mentee_id for p in run.pairs} | {p.mentor_id for p in run.pairs}
-        ids |= {int(u["participant_id"]) for u in run.unmatched}
-        names = matching_runs.names(session, ids)
-        approved = {(m.mentee_id, m.mentor_id) for m in matching_runs.active_mentorships(session, g.course.id)}
-        pairs = [
+def _soft_text(codes) -> str:
+    names = {
+        "no_shared_language": _("they share no language, which the program requires"),
+        "no_availability_overlap": _("their availability overlaps less than the program's minimum"),
+    }
+    return "; ".join(names.get(c, c) for c in codes)
+
+
+def _reason(parts) -> str:
+    return render([ReasonPart(code, params) for code, params in parts], _gettext)
+
+
+def _pair_view(session, program, run, names: dict[int, str]) -> tuple[list[dict], list[dict]]:
+    """Pairs with their edit options, and unmatched people (mentees with the mentors they could get)."""
+    approved = {(m.mentee_id, m.mentor_id) for m in matching_runs.active_mentorships(session, g.course.id)}
+    editor = editing.ProposalEditor(session, program, run)
+    pairs = []
+    for p in run.pairs:
+        is_approved = (p.mentee_id, p.mentor_id) in approved
+        options = [] if is_approved or p.state == "forbidden" else editor.candidates(p.mentee_id, pair=p)
+        pairs.append(
             {
                 "id": p.id,
                 "mentee": names.get(p.mentee_id, "?"),
                 "mentor": names.get(p.mentor_id, "?"),
                 "score": p.score,
-                "reason": render([ReasonPart(code, params) for code, params in p.reason_parts], _gettext),
-                "approved": (p.mentee_id, p.mentor_id) in approved,
+                "reason": _reason(p.reason_parts),
+                "approved": is_approved,
                 "state": p.state,
+                "options": [_candidate(c, names) for c in options],
             }
-            for p in run.pairs
-        ]
-        unmatched = [
+        )
+    unmatched = []
+    for u in run.unmatched:
+        pid = int(u["participant_id"])
+        options = editor.candidates(pid) if u["role"] == "mentee" else []
+        unmatched.append(
             {
-                "name": names.get(int(u["participant_id"]), "?"),
+                "id": pid,
+                "name": names.get(pid, "?"),
                 "role": u["role"],
                 "reason": render_unmatched(u["code"], u.get("params") or {}, _gettext),
+                "options": [_candidate(c, names) for c in options],
             }
-            for u in run.unmatched
-        ]
+        )
+    return pairs, unmatched
+
+
+def _candidate(c: editing.Candidate, names: dict[int, str]) -> dict:
+    label = _(
+        "%(name)s — score %(score)s, %(n)s places left",
+        name=names.get(c.mentor_id, "?"),
+        score=f"{c.score.score:.2f}",
+        n=c.places_left,
+    )
+    if c.soft:
+        label += " — " + _("breaks a rule: %(rules)s", rules=_soft_text(c.soft))
+    return {"id": c.mentor_id, "label": label, "reason": _reason([[p.code, p.params] for p in c.score.parts])}
+
+
+def _group_view(session, program, run, names: dict[int, str]) -> tuple[list[dict], list[dict]]:
+    editor = groups_service.GroupEditor(session, program, run)
+    shown = []
+    for grp in run.groups:
+        approved = grp.name in editor.approved_names
+        members = []
+        for m in grp.members:
+            pid = int(m["participant_id"])
+            options = [] if approved or m["role"] == "mentor" else editor.options_for(pid)
+            reason = _reason(m.get("reason_parts") or [])
+            if m.get("with") is not None and reason:
+                reason = _("with %(name)s: %(reason)s", name=names.get(int(m["with"]), "?"), reason=reason)
+            members.append(
+                {
+                    "id": pid,
+                    "name": names.get(pid, "?"),
+                    "role": m["role"],
+                    "score": float(m.get("score") or 0),
+                    "reason": reason,
+                    "options": [_group_option(o, names) for o in options],
+                }
+            )
+        shown.append(
+            {
+                "id": grp.id,
+                "name": grp.name,
+                "score": grp.score,
+                "state": grp.state,
+                "approved": approved,
+                "members": members,
+            }
+        )
+    unmatched = []
+    for u in run.unmatched:
+        pid = int(u["participant_id"])
+        options = editor.options_for(pid) if u["role"] in ("mentee", "peer") else []
+        unmatched.append(
+            {
+                "id": pid,
+                "name": names.get(pid, "?"),
+                "role": u["role"],
+                "reason": render_unmatched(u["code"], u.get("params") or {}, _gettext),
+                "options": [_group_option(o, names) for o in options],
+            }
+        )
+    return shown, unmatched
+
+
+def _group_option(option, names: dict[int, str]) -> dict:
+    grp, entry, soft = option
+    label = _("%(group)s — score %(score)s", group=grp.name, score=f"{float(entry['score']):.2f}")
+    if soft:
+        label += " — " + _("breaks a rule: %(rules)s", rules=_soft_text(soft))
+    return {"id": grp.id, "label": label}
+
+
+def _edit_error(err: editing.EditRefused) -> str:
+    if err.code == "needs_confirmation":
+        return _(
+            "This change breaks a program rule (%(rules)s). Tick “I know, make this change anyway” to go ahead.",
+            rules=_soft_text(err.violations),
+        )
+    return {
+        "mentor_full": _("That mentor has no place left. Free a place first, or choose another mentor."),
+        "group_full": _("That group is full."),
+        "already_paired": _("This person already has a mentor."),
+        "forbidden": _("This pair is forbidden (or ended on request) and cannot be proposed."),
+        "self": _("Nobody can mentor themselves."),
+        "not_a_mentor": _("That person is not an approved mentor in this program."),
+        "not_a_mentee": _("That person cannot be placed here."),
+        "approved": _("This part of the proposal is already approved; it can no longer be edited here."),
+    }.get(err.code, _("This change to the proposal is not allowed."))
+
+
+@bp.route("/")
+@require_tool_session("coordinator")
+def review():
+    """The latest run's proposal (pairs or groups, with scores and reasons), unmatched people and why."""
+    session = db.session()
+    program = service.get_or_create_program(session, g.course.id)
+    run = matching_runs.latest_run(session, g.course.id)
+    pairs: list[dict] = []
+    groups: list[dict] = []
+    unmatched: list[dict] = []
+    if run is not None:
+        ids = {p.mentee_id for p in run.pairs} | {p.mentor_id for p in run.pairs}
+        ids |= {int(u["participant_id"]) for u in run.unmatched}
+        ids |= {int(m["participant_id"]) for grp in run.groups for m in grp.members}
+        ids |= {int(m["with"]) for grp in run.groups for m in grp.members if m.get("with") is not None}
+        if not run.is_group_run:
+            ids |= _mentor_ids(session, program)  # the mentors a coordinator can assign
+        names = matching_runs.names(session, ids)
+        if run.is_group_run:
+            groups, unmatched = _group_view(session, program, run, names)
+        else:
+            pairs, unmatched = _pair_view(session, program, run, names)
     notice = {
         "ran": _("Matching finished. Review the pairs below."),
         "approved": _("Pairs approved."),
+        "groups-approved": _("Groups approved. Their members now share a group space."),
         "decided": _("Saved. Run matching again to apply pins and forbidden pairs."),
-        "switch-approve": _("The pairing has ended. Run matching again to find a new match for the people in it."),
+        "edited": _("Saved. The changed pair is pinned: running matching again keeps it."),
+        "group-edited": _("Saved. The changed groups are pinned: running matching again keeps them."),
+        "removed": _("Removed from the proposal."),
+        "switch-approve": _(
+            "The pairing has ended. A new match for the mentee is proposed below: review and approve it."
+        ),
         "switch-decline": _("The request was declined; the pairing continues."),
         "already": _("That request was already decided."),
+        "late": _("Matches are proposed for the people who joined late. Everyone else keeps their match."),
     }.get(request.args.get("done", ""))
     error = {
-        "structure": _("Matching is available for one-to-one mentor programs only."),
+        "structure": _("This program cannot be matched with its current settings."),
         "pins": _("The pinned pairs cannot all be kept (a mentor's places or a hard rule): unpin one and run again."),
     }.get(request.args.get("error", ""))
+    if request.args.get("error") == "edit":
+        error = _edit_message(request.args.get("code", ""), request.args.get("rules", ""))
     switches = matching_runs.pending_switches(session, g.course.id)
     switch_names = matching_runs.names(
         session,
         {i for r in switches for i in (r.requested_by, r.mentorship.mentee_id, r.mentorship.mentor_id)},
     )
+    late = matching_runs.late_joiners(session, program)
     db.session.commit()
     return render_template(
         "matching/review.html",
         run=run,
+        program=program,
         pairs=pairs,
+        groups=groups,
         unmatched=unmatched,
         notice=notice,
         error=error,
         switches=switches,
         switch_names=switch_names,
+        late=late,
     )
+
+
+def _mentor_ids(session, program) -> set[int]:
+    return {int(m.id) for m in service.matching_input(session, program).mentors}
+
+
+def _edit_message(code: str, rules: str) -> str:
+    return _edit_error(editing.EditRefused(code, tuple(r for r in rules.split(",") if r)))
+
+
+def _edit_redirect(err: editing.EditRefused, anchor: str = "") -> BaseResponse:
+    db.session.rollback()
+    url = tool_url("matching.review", error="edit", code=err.code, rules=",".join(err.violations))
+    return redirect(url + anchor)
 
 
 @bp.route("/run", methods=["POST"])
 @require_tool_session("coordinator")
 def run() -> BaseResponse:
-    """Run the program's matching now and store the proposal (nothing is approved yet)."""
-    program = service.get_or_create_program(db.session(), g.course.id)
-    if program.is_peer or program.structure != "one_to_one":
-        return redirect(tool_url("matching.review", error="structure"))
+    """Run the program's matching now and store the proposal (nothing is approved yet).
+
+    ``scope=late`` proposes matches only for the people who joined after the last approval.
+    """
+    session = db.session()
+    program = service.get_or_create_program(session, g.course.id)
+    late = request.form.get("scope") == "late"
     try:
-        matching_runs.run_matching(db.session(), program, created_by=g.person.id)
+        if groups_service.is_group_program(program):
+            groups_service.run_group_matching(session, program, created_by=g.person.id)
+        else:
+            only = set(matching_runs.late_joiners(session, program)) if late else None
+            matching_runs.run_matching(session, program, created_by=g.person.id, only=only)
     except service.NotAllowed:
         db.session.rollback()
-        return redirect(tool_url("matching.review", error="pins"))
+        return redirect(
+            tool_url("matching.review", error="structure" if groups_service.is_group_program(program) else "pins")
+        )
     db.session.commit()
-    return redirect(tool_url("matching.review", done="ran"))
+    return redirect(tool_url("matching.review", done="late" if late else "ran"))
+
+
+def _run_or_404(run_id: int):
+    found = matching_runs.get_run(db.session(), g.course.id, run_id)
+    if found is None:
+        abort(404)
+    return found
 
 
 @bp.route("/runs/<int:run_id>/approve", methods=["POST"])
 @require_tool_session("coordinator")
 def approve(run_id: int) -> BaseResponse:
-    """Turn a run's pairs into mentorships (pairs already approved are kept; approving twice is harmless)."""
-    found = matching_runs.get_run(db.session(), g.course.id, run_id)
-    if found is None:
-        abort(404)
+    """Turn a run's pairs into mentorships, or its groups into groups (approving twice is harmless)."""
+    found = _run_or_404(run_id)
+    if found.is_group_run:
+        groups_service.approve_group_run(db.session(), found)
+        db.session.commit()
+        return redirect(tool_url("matching.review", done="groups-approved"))
     matching_runs.approve_run(db.session(), found)
     db.session.commit()
     return redirect(tool_url("matching.review", done="approved"))
@@ -132,9 +323,7 @@ def approve(run_id: int) -> BaseResponse:
 @require_tool_session("coordinator")
 def decide_pair(run_id: int, pair_id: int) -> BaseResponse:
     """Pin a pair (the next run keeps it), forbid it (no run proposes it again), or undo that."""
-    found = matching_runs.get_run(db.session(), g.course.id, run_id)
-    if found is None:
-        abort(404)
+    found = _run_or_404(run_id)
     try:
         matching_runs.set_pair_state(db.session(), found, pair_id, request.form.get("state", ""))
     except service.NotInProgram:
@@ -145,15 +334,145 @@ def decide_pair(run_id: int, pair_id: int) -> BaseResponse:
     return redirect(tool_url("matching.review", done="decided") + f"#pair-{pair_id}")
 
 
-@bp.route("/switch", methods=["POST"])
-@require_tool_session("participant")
-def request_switch() -> BaseResponse | tuple[str, int]:
-    """A mentee or mentor asks to end or change their pairing; only coordinators read the reason."""
+def _int_field(name: str) -> int:
+    value = request.form.get(name, type=int)
+    if value is None:
+        abort(400)
+    return value
+
+
+@bp.route("/runs/<int:run_id>/assign", methods=["POST"])
+@require_tool_session("coordinator")
+def assign(run_id: int) -> BaseResponse:
+    """Give a mentee another mentor (``pair_id``) or a mentor at all (an unmatched mentee); the pair is pinned."""
+    found = _run_or_404(run_id)
+    program = service.get_or_create_program(db.session(), g.course.id)
+    pair_id = request.form.get("pair_id", type=int)
+    mentee_id = request.form.get("mentee_id", type=int)
+    if pair_id is None and mentee_id is None:
+        abort(400)
+    try:
+        pair = editing.assign(
+            db.session(),
+            program,
+            found,
+            mentee_id or 0,
+            _int_field("mentor_id"),
+            pair_id=pair_id,
+            confirm=request.form.get("confirm") == "1",
+        )
+    except service.NotInProgram:
+        abort(404)
+    except editing.EditRefused as err:
+        return _edit_redirect(err, f"#pair-{pair_id}" if pair_id else f"#unmatched-{mentee_id}")
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="edited") + f"#pair-{pair.id}")
+
+
+@bp.route("/runs/<int:run_id>/pairs/<int:pair_id>/remove", methods=["POST"])
+@require_tool_session("coordinator")
+def remove_pair(run_id: int, pair_id: int) -> BaseResponse:
+    """Take a pair out of the proposal; its mentee is listed as unmatched."""
+    found = _run_or_404(run_id)
+    program = service.get_or_create_program(db.session(), g.course.id)
+    try:
+        editing.remove(db.session(), program, found, pair_id)
+    except service.NotInProgram:
+        abort(404)
+    except editing.EditRefused as err:
+        return _edit_redirect(err)
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="removed"))
+
+
+@bp.route("/runs/<int:run_id>/groups/<int:group_id>", methods=["POST"])
+@require_tool_session("coordinator")
+def decide_group(run_id: int, group_id: int) -> BaseResponse:
+    """Pin a proposed group (the next run keeps it as it is) or unpin it."""
+    found = _run_or_404(run_id)
+    try:
+        groups_service.set_group_state(db.session(), found, group_id, request.form.get("state", ""))
+    except service.NotInProgram:
+        abort(404)
+    except service.NotAllowed:
+        abort(400)
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="decided") + f"#group-{group_id}")
+
+
+@bp.route("/runs/<int:run_id>/members/<int:participant_id>/move", methods=["POST"])
+@require_tool_session("coordinator")
+def move_member(run_id: int, participant_id: int) -> BaseResponse:
+    """Move a mentee or peer into another proposed group (or place an unmatched one); both groups are pinned."""
+    found = _run_or_404(run_id)
+    program = service.get_or_create_program(db.session(), g.course.id)
+    try:
+        editor = groups_service.GroupEditor(db.session(), program, found)
+        target = editor.move(participant_id, _int_field("group_id"), confirm=request.form.get("confirm") == "1")
+    except service.NotInProgram:
+        abort(404)
+    except service.NotAllowed:
+        abort(400)
+    except editing.EditRefused as err:
+        return _edit_redirect(err)
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="group-edited") + f"#group-{target.id}")
+
+
+@bp.route("/runs/<int:run_id>/members/<int:participant_id>/remove", methods=["POST"])
+@require_tool_session("coordinator")
+def remove_member(run_id: int, participant_id: int) -> BaseResponse:
+    """Take someone out of their proposed group; they are listed as unmatched."""
+    found = _run_or_404(run_id)
+    program = service.get_or_create_program(db.session(), g.course.id)
+    try:
+        groups_service.GroupEditor(db.session(), program, found).remove(participant_id)
+    except service.NotInProgram:
+        abort(404)
+    except service.NotAllowed:
+        abort(400)
+    except editing.EditRefused as err:
+        return _edit_redirect(err)
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="removed"))
+
+
+@bp.route("/history")
+@require_tool_session("coordinator")
+def history() -> str:
+    """Every pairing and group of the course, active and ended, with the change requests behind endings."""
     session = db.session()
-    program = service.get_or_create_program(session, g.course.id)
-    participant = service.find_participant(session, program, g.membership.id)
+    ships = matching_runs.pairing_history(session, g.course.id)
+    requests_by: dict[int, list] = {}
+    for r in matching_runs.switch_requests(session, g.course.id):
+        requests_by.setdefault(r.mentorship_id, []).append(r)
+    groups = groups_service.all_groups(session, g.course.id)
+    ids = {i for m in ships for i in (m.mentee_id, m.mentor_id)} | {
+        m.participant_id for grp in groups for m in grp.members
+    }
+    names = matching_runs.names(session, ids)
+    db.session.commit()
+    return render_template("matching/history.html", ships=ships, requests_by=requests_by, groups=groups, names=names)
+
+
+def _own_participant() -> Participant:
+    """The viewer's participant row; 403 for people who take no part in the program (observers)."""
+    program = service.get_or_create_program(db.session(), g.course.id)
+    participant = service.find_participant(db.session(), program, g.membership.id)
     if participant is None:
         abort(403)
+    return participant
+
+
+@bp.route("/switch", methods=["POST"])
+@require_tool_session()
+def request_switch() -> BaseResponse | tuple[str, int]:
+    """A mentee or mentor asks to end or change their pairing; only coordinators read the reason.
+
+    Open to every role: a teaching assistant designated as mentor has the coordinator role in the LMS.
+    """
+    session = db.session()
+    participant = _own_participant()
     try:
         matching_runs.request_switch(session, participant, request.form.get("reason", ""))
     except service.NotAllowed as err:
@@ -164,9 +483,11 @@ def request_switch() -> BaseResponse | tuple[str, int]:
 
 
 @bp.route("/switch", methods=["GET"])
-@require_tool_session("participant")
+@require_tool_session()
 def switch_form() -> str:
     """The form to ask for a change of pairing."""
+    _own_participant()
+    db.session.commit()
     return render_template("matching/switch.html", error=None, reason="")
 
 
@@ -177,14 +498,25 @@ def decide_switch(request_id: int) -> BaseResponse:
     decision = request.form.get("decision")
     if decision not in {"approve", "decline"}:
         abort(400)
+    session = db.session()
     try:
-        matching_runs.decide_switch(
-            db.session(), g.course.id, request_id, approve=decision == "approve", decided_by=g.person.id
+        decided = matching_runs.decide_switch(
+            session, g.course.id, request_id, approve=decision == "approve", decided_by=g.person.id
         )
     except service.NotInProgram:
         abort(404)
     except service.NotAllowed:
         db.session.rollback()
         return redirect(tool_url("matching.review", done="already"))
+    if decision == "approve":
+        # Propose a new mentor for the mentee of the ended pairing, moving nobody else.
+        program = service.get_or_create_program(session, g.course.id)
+        try:
+            with session.begin_nested():
+                matching_runs.run_matching(
+                    session, program, created_by=g.person.id, only={decided.mentorship.mentee_id}
+                )
+        except service.NotAllowed:
+            pass  # the pairing still ends; the coordinator runs matching when the rules allow
     db.session.commit()
     return redirect(tool_url("matching.review", done="switch-" + decision))

@@ -47,15 +47,21 @@ def active_mentorships(session: Session, course_id: int) -> list[Mentorship]:
     )
 
 
-def run_matching(session: Session, program: Program, *, created_by: int | None = None) -> MatchRun:
-    """Run the program's matching mode and store the proposal as a new ``MatchRun`` (flushed, not committed)."""
+def run_matching(
+    session: Session, program: Program, *, created_by: int | None = None, only: set[int] | None = None
+) -> MatchRun:
+    """Run the program's matching mode and store the proposal as a new ``MatchRun`` (flushed, not committed).
+
+    ``only`` (participant ids) proposes mentors for just these mentees (a late joiner, someone whose pairing
+    ended): every approved pairing and every other person stays as they are; pinned pairs are kept.
+    """
     if program.is_peer or program.structure != "one_to_one":
         raise NotAllowed("Only one-to-one mentor programs can be matched here.")
     data = matching_input(session, program)
     current = active_mentorships(session, program.course_id)
     taken = {str(m.mentee_id) for m in current}
     used = Counter(str(m.mentor_id) for m in current)
-    mentees = [m for m in data.mentees if m.id not in taken]
+    mentees = [m for m in data.mentees if m.id not in taken and (only is None or int(m.id) in only)]
     mentors = [
         dataclasses.replace(m, capacity=m.capacity - used[m.id]) for m in data.mentors if m.capacity - used[m.id] > 0
     ]
@@ -67,46 +73,74 @@ def run_matching(session: Session, program: Program, *, created_by: int | None =
     decided = [(str(p.mentee_id), str(p.mentor_id), p.state) for p in (previous.pairs if previous else [])]
     forbidden = {(a, b) for a, b, state in decided if state == "forbidden"}
     ended_on_request = switched_pairs(session, program.course_id)
-    pinned = [(a, b) for a, b, state in decided if state == "pinned" and a in mentee_ids and b in mentor_ids]
+    # Pinned pairs (and the coordinator's edits, which are pinned) are kept as they are, outside the engine:
+    # an edit may knowingly break a soft rule, which the engine would refuse to pin.
+    previous_pairs = {(p.mentee_id, p.mentor_id): p for p in (previous.pairs if previous else [])}
+    pinned: list[tuple[str, str]] = []
+    room = {m.id: m.capacity for m in mentors}
+    everyone = {m.id for m in data.mentees}
+    for a, b, state in decided:
+        if state == "pinned" and a not in taken and room.get(b, 0) > 0 and a in everyone:
+            pinned.append((a, b))
+            room[b] -= 1
+            mentee_ids.discard(a)
+    pinned_set = set(pinned)
+    mentees = [m for m in mentees if m.id in mentee_ids]
+    mentors = [dataclasses.replace(m, capacity=room[m.id]) for m in mentors if room[m.id] > 0]
+    mentor_ids = {m.id for m in mentors}
+    picks = {k: tuple(p for p in v if p in mentor_ids) for k, v in picks.items() if k in mentee_ids}
     options = dataclasses.replace(
         data.options,
         # The engine refuses ids it was not given: only exclude pairs of people in this run.
-        excluded_pairs=frozenset(data.options.excluded_pairs)
-        | {(a, b) for a, b in forbidden | ended_on_request if a in mentee_ids and b in mentor_ids},
-        pinned_pairs=tuple(pinned),
+        excluded_pairs=frozenset(
+            (a, b)
+            for a, b in set(data.options.excluded_pairs) | forbidden | ended_on_request
+            if a in mentee_ids and b in mentor_ids
+        ),
+        pinned_pairs=(),
     )
     mode = cast(Mode, program.matching_mode)
     try:
         assignment: Assignment = match(mentees, mentors, mode, data.weights, options, picks=picks)
     except MatchingError as err:
         raise NotAllowed(str(err)) from err
+    kept = [previous_pairs[(int(a), int(b))] for a, b in pinned]
     run = MatchRun(
         course_id=program.course_id,
         mode=program.matching_mode,
         status="proposed",
         created_by=created_by,
-        total_mentees=len(mentees),
-        total_mentors=len(mentors),
-        total_pairs=len(assignment.pairs),
-        total_score=round(assignment.total_score, 4),
+        total_mentees=len(mentees) + len(kept),
+        total_mentors=len({m.id for m in data.mentors if m.capacity - used[m.id] > 0}),
+        total_pairs=len(assignment.pairs) + len(kept),
+        total_score=round(assignment.total_score + sum(p.score for p in kept), 4),
         unmatched=[
             {"participant_id": int(u.person_id), "role": u.role, "code": u.code, "params": _jsonable(u.params)}
             for u in assignment.unmatched
         ],
     )
-    run.pairs = [
-        ProposedPair(
-            mentee_id=int(p.mentee_id),
-            mentor_id=int(p.mentor_id),
-            score=round(p.score, 4),
-            reason_parts=[[part.code, _jsonable(part.params)] for part in p.parts],
-            state="pinned" if (p.mentee_id, p.mentor_id) in set(pinned) else "proposed",
-        )
-        for p in assignment.pairs
-    ] + [
-        ProposedPair(mentee_id=int(a), mentor_id=int(b), score=0.0, reason_parts=[], state="forbidden")
-        for a, b in sorted(forbidden)
-    ]
+    run.pairs = (
+        [
+            ProposedPair(
+                mentee_id=p.mentee_id, mentor_id=p.mentor_id, score=p.score, reason_parts=p.reason_parts, state="pinned"
+            )
+            for p in kept
+        ]
+        + [
+            ProposedPair(
+                mentee_id=int(p.mentee_id),
+                mentor_id=int(p.mentor_id),
+                score=round(p.score, 4),
+                reason_parts=[[part.code, _jsonable(part.params)] for part in p.parts],
+                state="pinned" if (p.mentee_id, p.mentor_id) in pinned_set else "proposed",
+            )
+            for p in assignment.pairs
+        ]
+        + [
+            ProposedPair(mentee_id=int(a), mentor_id=int(b), score=0.0, reason_parts=[], state="forbidden")
+            for a, b in sorted(forbidden)
+        ]
+    )
     session.add(run)
     session.flush()
     return run
@@ -269,6 +303,62 @@ def decide_switch(
         request.mentorship.ended_at = request.decided_at
     session.flush()
     return request
+
+
+def late_joiners(session: Session, program: Program) -> list[int]:
+    """Participants who joined after the last approved run and are still unmatched (ids, oldest first).
+
+    For one-to-one programs: mentees without an active mentor; for group and peer programs: mentees or
+    peers in no active group. Empty until a run has been approved.
+    """
+    from .groups import active_groups, is_group_program
+
+    approved = session.execute(
+        select(MatchRun)
+        .where(MatchRun.course_id == program.course_id, MatchRun.status == "approved")
+        .order_by(MatchRun.approved_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if approved is None or approved.approved_at is None:
+        return []
+    rows = session.execute(
+        select(Participant)
+        .join(Membership, Membership.id == Participant.membership_id)
+        .where(
+            Participant.program_id == program.id,
+            Membership.is_active.is_(True),
+            Participant.created_at > approved.approved_at,
+            Participant.role.in_(("both",) if program.is_peer else ("mentee",)),
+        )
+        .order_by(Participant.created_at, Participant.id)
+    ).scalars()
+    if is_group_program(program):
+        placed = {m.participant_id for g in active_groups(session, program.course_id) for m in g.current_members}
+    else:
+        placed = {m.mentee_id for m in active_mentorships(session, program.course_id)}
+    return [p.id for p in rows if p.id not in placed]
+
+
+def pairing_history(session: Session, course_id: int) -> list[Mentorship]:
+    """Every mentorship of the course, active and ended, newest first (with their switch requests)."""
+    return list(
+        session.execute(
+            select(Mentorship)
+            .where(Mentorship.course_id == course_id)
+            .order_by(Mentorship.approved_at.desc(), Mentorship.id.desc())
+        ).scalars()
+    )
+
+
+def switch_requests(session: Session, course_id: int) -> list[SwitchRequest]:
+    return list(
+        session.execute(
+            select(SwitchRequest)
+            .join(Mentorship, Mentorship.id == SwitchRequest.mentorship_id)
+            .where(Mentorship.course_id == course_id)
+            .order_by(SwitchRequest.created_at)
+        ).scalars()
+    )
 
 
 def switched_pairs(session: Session, course_id: int) -> set[tuple[str, str]]:
