@@ -221,6 +221,10 @@ def profile():
         else []
     )
     can_mentor = _can_offer_to_mentor(program, participant)
+    suggested = _suggested(program, participant, mentor_choices)
+    if suggested:  # suggestions first in the ranking lists, then everyone else by name
+        first = [s["id"] for s in suggested]
+        mentor_choices = sorted(mentor_choices, key=lambda c: first.index(c[0]) if c[0] in first else len(first))
     status = 200
     if request.method == "POST":
         if request.form.get("action") == "skip":
@@ -268,4 +272,25 @@ def profile():
         time_zones=zones,
         time_zone_groups=_time_zone_groups(zones),
         detect_zone=not values.get("time_zone"),
+        suggested=suggested,
     ), status
+
+
+def _suggested(program: Program, participant: Participant, mentor_choices: list[tuple[int, str]]) -> list[dict]:
+    """In mentee-choice mode, a mentee's best mentors with places left, with the reasons, to rank from."""
+    if program.matching_mode != "mentee_choice" or not mentor_choices or participant.role != "mentee":
+        return []
+    from ..mentoring.matching.reasons import ReasonPart, render
+
+    names = dict(mentor_choices)
+    return [
+        {
+            "id": s.mentor_id,
+            "name": names.get(s.mentor_id, "?"),
+            "score": s.score,
+            "reason": render([ReasonPart(code, params) for code, params in s.parts], lambda text: _(text)),
+            "places_left": s.places_left,
+        }
+        for s in service.suggestions_for(db.session(), program, participant)
+        if s.mentor_id in names
+    ]

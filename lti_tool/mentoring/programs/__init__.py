@@ -7,7 +7,7 @@ Pure services over a SQLAlchemy session (no Flask): views and jobs call the same
 from __future__ import annotations
 
 from .errors import CsvImportError, CsvProblem, NotAllowed, NotInProgram, ProgramError
-from .matching_input import MatchingInput, matching_input
+from .matching_input import MatchingInput, Suggestion, matching_input, suggestions_for
 from .mentors import (
     MAX_CSV_BYTES,
     ImportResult,
@@ -93,6 +93,8 @@ __all__ = [
     "import_mentors_csv",
     "is_time_zone",
     "matching_input",
+    "Suggestion",
+    "suggestions_for",
     "mentors",
     "needs_profile",
     "opt_in",

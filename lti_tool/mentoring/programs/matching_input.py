@@ -7,7 +7,7 @@ The next step (matching runs and their approval) calls ``matching_input`` and ha
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -66,3 +66,40 @@ def matching_input(session: Session, program: Program, *, week_of: date | None =
         options=engine_options(program, **extra),
         picks=picks,
     )
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A mentor suggested to a mentee (mentee-choice mode): who, the score, the reasons and places left."""
+
+    mentor_id: int
+    score: float
+    parts: tuple
+    places_left: int
+
+
+def suggestions_for(session: Session, program: Program, participant: Participant, *, n: int = 5) -> list[Suggestion]:
+    """The mentee's ``n`` best allowed mentors that still have a place (their current picks do not count)."""
+    from sqlalchemy import func
+
+    from ...models import Mentorship
+    from ..matching import suggestions
+
+    data = matching_input(session, program)
+    me = next((m for m in data.mentees if m.id == str(participant.id)), None)
+    if me is None or not data.mentors:
+        return []
+    me = replace(me, preferences=())  # suggestions rank by fit, not by what was already picked
+    taken = dict(
+        session.execute(
+            select(Mentorship.mentor_id, func.count())
+            .where(Mentorship.course_id == program.course_id, Mentorship.ended_at.is_(None))
+            .group_by(Mentorship.mentor_id)
+        ).all()
+    )
+    used = {str(k): int(v) for k, v in taken.items()}
+    found = suggestions(me, data.mentors, data.weights, data.options, n=n, taken=used)
+    capacity = {m.id: m.capacity for m in data.mentors}
+    return [
+        Suggestion(int(s.mentor_id), s.score, s.parts, capacity[s.mentor_id] - used.get(s.mentor_id, 0)) for s in found
+    ]
