@@ -59,6 +59,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .launch.views import bp as lti_bp
+    from .views.activities import bp as activities_bp
     from .views.discussions import bp as discussions_bp
     from .views.grades import bp as grades_bp
     from .views.home import bp as home_bp
@@ -72,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(space_bp)
     app.register_blueprint(discussions_bp)
     app.register_blueprint(grades_bp)
+    app.register_blueprint(activities_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(program_bp)
     app.register_blueprint(matching_bp)

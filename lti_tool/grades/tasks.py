@@ -10,15 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ..jobs import N_, JobContext, enqueue, job
+from ..jobs import N_, JobContext, JobFailure, enqueue, fail_if_abandoned, job
 from ..models import Course, Job
+from .activities import ActivityError, recompute_participation
 from .delivery import DeliveryReport, deliver_pending
+from .errors import NotInCourse
 from .services import from_app
 
 KIND = "grades.deliver"
 MSG_DELIVERING = N_("Sending grades to the LMS: %(sent)s sent, %(waiting)s waiting to be retried…")
 MSG_DELIVERED = N_("Grades sent to the LMS: %(sent)s sent, %(failed)s refused by the LMS.")
+PARTICIPATION_KIND = "grades.participation"
+MSG_COMPUTING = N_("Computing participation: %(counted)s of %(people)s participants…")
+MSG_COMPUTED = N_(
+    "Participation computed for %(people)s participants: %(changed)s new or changed scores sent to the LMS."
+)
+MSG_NO_ACTIVITY = N_("This activity no longer exists.")
 
 
 @job(KIND, unique_per_course=True)
@@ -42,3 +52,49 @@ def deliver_grades(ctx: JobContext) -> dict[str, Any]:
 def request_delivery(course: Course, created_by: int | None = None) -> Job:
     """Start delivering (or return the delivery job already queued or running for the course). Commits."""
     return enqueue(KIND, course.id, created_by=created_by)
+
+
+@job(PARTICIPATION_KIND, unique_per_course=True)
+def compute_participation(ctx: JobContext, activity_id: int) -> dict[str, Any]:
+    """Job ``grades.participation``: recompute a participation activity, committing every chunk of people,
+    then deliver the changed scores (in this job: no second job to wait for)."""
+    from .activities import load_activity
+
+    session = ctx.session
+    try:
+        activity = load_activity(session, ctx.course_id or 0, activity_id)
+    except NotInCourse as err:
+        raise JobFailure(MSG_NO_ACTIVITY) from err
+    try:
+        report = recompute_participation(
+            session,
+            activity,
+            chunk=int(ctx.config.get("GRADES_PARTICIPATION_CHUNK", 500)),
+            commit=session.commit,
+            progress=lambda done, total: ctx.progress(done, total, MSG_COMPUTING, counted=done, people=total),
+        )
+    except ActivityError as err:
+        raise JobFailure(err.message) from err
+    session.commit()
+    delivered: dict[str, Any] = {}
+    if report.changed and ctx.config.get("GRADES_DELIVER_AFTER_COMMIT"):
+        delivered = deliver_pending(
+            from_app(current_app._get_current_object()),  # type: ignore[attr-defined]
+            wait=float(ctx.config.get("GRADES_JOB_WAIT", 60)),
+        ).as_dict()
+    ctx.finish_message(MSG_COMPUTED, people=report.people, changed=report.changed)
+    return {"people": report.people, "changed": report.changed, "delivery": delivered}
+
+
+def request_participation(course: Course, activity_id: int, created_by: int | None = None) -> Job:
+    """Start recomputing a participation activity (or return the job already queued or running). Commits."""
+    return enqueue(PARTICIPATION_KIND, course.id, created_by=created_by, activity_id=activity_id)
+
+
+def participation_job(session: Session, course_id: int, job_id: int | None = None) -> Job | None:
+    """The course's participation job ``job_id``, or its latest one (for the page showing progress)."""
+    query = select(Job).where(Job.course_id == course_id, Job.kind == PARTICIPATION_KIND)
+    if job_id is not None:
+        query = query.where(Job.id == job_id)
+    job = session.execute(query.order_by(Job.id.desc()).limit(1)).scalar_one_or_none()
+    return fail_if_abandoned(session, job) if job is not None else None

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_te
 from flask_babel import gettext as _
 
 from ..extensions import csrf, db
+from ..grades.activities import activity_for_link
 from ..models import Platform
 from ..roster.tasks import sync_if_never_synced
 from ..views.access import require_tool_session, signer, tool_url
@@ -62,6 +63,8 @@ def login():
 def launch():
     validated = launch_validator().validate(request.form, request.cookies)
     identity = sync_launch(db.session(), validated.platform, validated.deployment, validated.body)
+    # A graded placement (deep linking) names its gradebook column: map it to its activity on first launch.
+    activity_for_link(db.session(), identity.resource_link)
     db.session.commit()
     sync_if_never_synced(identity.course, identity.membership)
     presentation = validated.body.get(c.LAUNCH_PRESENTATION) or {}

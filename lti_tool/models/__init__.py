@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models. No Flask imports here: jobs and domain services use them directly."""
 
+from .activities import ActivityKind, ActivitySource, GradableActivity, ScoringRule
 from .base import Base, UTCDateTime, utcnow
 from .course import Course, Membership, Person, ResourceLink
 from .discussions import (
@@ -30,6 +31,10 @@ from .programs import Participant, Program
 from .tenancy import Deployment, Platform
 
 __all__ = [
+    "ActivityKind",
+    "ActivitySource",
+    "GradableActivity",
+    "ScoringRule",
     "Base",
     "CalendarFeed",
     "Goal",

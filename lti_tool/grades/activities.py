@@ -1,0 +1,706 @@
+"""Gradable activities: results from evaluations and engagement, recorded into the grade outbox.
+
+Each activity has a scoring rule (:class:`~lti_tool.models.activities.ScoringRule`); every result goes
+through :func:`lti_tool.grades.results.record_result`, so it is written with its outbox row in the
+caller's transaction and delivered by the worker.
+
+Hooks other areas call:
+
+* :func:`evaluation_submitted` — inside the transaction that stores a submitted evaluation response;
+  grades the activities tied to that response's checkpoint (completion, instrument score, or
+  ``PendingManual`` for a coordinator-graded reflection).
+* :func:`activity_for_link` — at launch, for a placement created by deep linking whose launch carries the
+  AGS ``lineitem`` claim: the activity of that resource link, created on its first launch.
+
+Participation (:func:`participation_scores`) is computed from engagement in the pair spaces with the
+coordinator's weights and a target per component; :func:`recompute_participation` records the changed
+results and runs in a job (``grades.participation``), never inside a request.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Course,
+    EvaluationCheckpoint,
+    EvaluationInstrumentVersion,
+    EvaluationResponse,
+    GradeResult,
+    LineItem,
+    Membership,
+    Person,
+    Post,
+    ResourceLink,
+    Thread,
+    utcnow,
+)
+from ..models.activities import (
+    DEFAULT_TARGETS,
+    DEFAULT_WEIGHTS,
+    PARTICIPATION_COMPONENTS,
+    ActivityKind,
+    ActivitySource,
+    GradableActivity,
+    ScoringRule,
+)
+from ..models.queries import get_or_create
+from .errors import GradeError, InvalidScore, NotInCourse
+from .lineitems import ensure_line_item, line_item_for_link
+from .results import record_result
+from .services import GradeServices
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; the view translates it."""
+    return message
+
+
+class ActivityError(GradeError):
+    """An activity cannot be created, changed or graded as asked; the message says why."""
+
+    code = "activity_invalid"
+    message = N_("The activity could not be saved.")
+
+
+# Deep-link catalogue kinds (``custom.mentoring_kind``) that are graded, and the activity each becomes.
+LINK_KINDS: dict[str, tuple[ActivityKind, ScoringRule]] = {
+    "participation": (ActivityKind.PARTICIPATION, ScoringRule.PARTICIPATION),
+    "evaluation-midterm": (ActivityKind.EVALUATION, ScoringRule.COMPLETION),
+    "reflection-final": (ActivityKind.EVALUATION, ScoringRule.MANUAL),
+}
+RULES_FOR_KIND: dict[str, tuple[str, ...]] = {
+    ActivityKind.EVALUATION.value: (
+        ScoringRule.COMPLETION.value,
+        ScoringRule.INSTRUMENT_SCORE.value,
+        ScoringRule.MANUAL.value,
+    ),
+    ActivityKind.PARTICIPATION.value: (ScoringRule.PARTICIPATION.value,),
+}
+TAG = "mentoring-space"
+MAX_SCORE_MAXIMUM = 10_000.0
+MAX_WEIGHT = 100.0
+MAX_TARGET = 10_000.0
+EVALUATION_RULES = RULES_FOR_KIND[ActivityKind.EVALUATION.value]
+
+
+# --- creating and finding activities -------------------------------------------------------------------------
+
+
+def activity_for_link(session: Session, resource_link: ResourceLink | None) -> GradableActivity | None:
+    """The activity a deep-linked graded placement stands for, created on its first launch. Flushes.
+
+    Only placements whose kind is a graded catalogue item and whose launch carried the AGS ``lineitem``
+    claim have one: that claim is the activity's own gradebook column, so its results go there.
+    """
+    if resource_link is None or resource_link.kind not in LINK_KINDS or not resource_link.lineitem_url:
+        return None
+    kind, rule = LINK_KINDS[resource_link.kind]
+    item = line_item_for_link(session, resource_link, label=resource_link.title)
+    if item is None:  # pragma: no cover - guarded by lineitem_url above
+        return None
+    activity = get_or_create(
+        session,
+        lambda: session.execute(
+            select(GradableActivity).where(
+                GradableActivity.course_id == resource_link.course_id,
+                GradableActivity.resource_link_id == resource_link.id,
+            )
+        ).scalar_one_or_none(),
+        lambda: GradableActivity(
+            course_id=resource_link.course_id,
+            title=(resource_link.title or item.label or "Mentoring Space")[:400],
+            kind=kind.value,
+            rule=rule.value,
+            source=ActivitySource.DEEP_LINK.value,
+            line_item_id=item.id,
+            resource_link_id=resource_link.id,
+            score_maximum=float(item.score_maximum),
+            weights=dict(DEFAULT_WEIGHTS) if kind is ActivityKind.PARTICIPATION else None,
+            targets=dict(DEFAULT_TARGETS) if kind is ActivityKind.PARTICIPATION else None,
+        ),
+    )
+    if activity.line_item_id != item.id:
+        activity.line_item_id = item.id
+    session.flush()
+    return activity
+
+
+def sync_link_activities(session: Session, course_id: int) -> int:
+    """Create the activities of graded placements launched before activities existed. Returns how many."""
+    known = select(GradableActivity.resource_link_id).where(
+        GradableActivity.course_id == course_id, GradableActivity.resource_link_id.is_not(None)
+    )
+    links = session.execute(
+        select(ResourceLink).where(
+            ResourceLink.course_id == course_id,
+            ResourceLink.kind.in_(list(LINK_KINDS)),
+            ResourceLink.lineitem_url.is_not(None),
+            ResourceLink.id.not_in(known),
+        )
+    ).scalars()
+    created = 0
+    for link in list(links):
+        if activity_for_link(session, link) is not None:
+            created += 1
+    return created
+
+
+@dataclass
+class ActivityData:
+    """What a coordinator sets on an activity (already parsed; checked by :func:`check_activity_data`)."""
+
+    title: str
+    kind: str
+    rule: str
+    score_maximum: float
+    checkpoint_id: int | None = None
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    targets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
+
+
+def check_activity_data(data: ActivityData) -> dict[str, str]:
+    """Problems per field (English, marked for translation); empty when the data can be saved."""
+    errors: dict[str, str] = {}
+    if not data.title.strip():
+        errors["title"] = N_("Give the activity a title.")
+    elif len(data.title) > 400:
+        errors["title"] = N_("Keep the title under 400 characters.")
+    if data.kind not in RULES_FOR_KIND:
+        errors["kind"] = N_("Choose evaluation or participation.")
+    elif data.rule not in RULES_FOR_KIND[data.kind]:
+        errors["rule"] = N_("This scoring rule does not fit this kind of activity.")
+    if not math.isfinite(data.score_maximum) or not 0 < data.score_maximum <= MAX_SCORE_MAXIMUM:
+        errors["score_maximum"] = N_("The maximum score must be a number above 0 and at most 10000.")
+    if data.kind == ActivityKind.PARTICIPATION.value:
+        for name in PARTICIPATION_COMPONENTS:
+            weight = data.weights.get(name, 0.0)
+            target = data.targets.get(name, 0.0)
+            if not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
+                errors["weight_" + name] = N_("A weight is a number from 0 to 100.")
+            elif weight > 0 and (not math.isfinite(target) or not 0 < target <= MAX_TARGET):
+                errors["target_" + name] = N_("A target is a number above 0 and at most 10000.")
+        if "weight_posts" not in errors and not any(data.weights.get(n, 0) > 0 for n in PARTICIPATION_COMPONENTS):
+            errors["weight_posts"] = N_("Give at least one component a weight above 0.")
+    return errors
+
+
+def _apply(activity: GradableActivity, data: ActivityData) -> None:
+    activity.title = data.title.strip()[:400]
+    activity.kind = data.kind
+    activity.rule = data.rule
+    activity.score_maximum = float(data.score_maximum)
+    if data.kind == ActivityKind.EVALUATION.value:
+        activity.checkpoint_id = data.checkpoint_id
+        activity.weights = None
+        activity.targets = None
+    else:
+        activity.checkpoint_id = None
+        activity.weights = {n: float(data.weights.get(n, 0.0)) for n in PARTICIPATION_COMPONENTS}
+        activity.targets = {n: float(data.targets.get(n, 0.0) or 0.0) for n in PARTICIPATION_COMPONENTS}
+
+
+def _invalid(errors: dict[str, str]) -> ActivityError:
+    err = ActivityError(next(iter(errors.values())))
+    err.fields = errors  # type: ignore[attr-defined]
+    return err
+
+
+def create_activity(session: Session, services: GradeServices, course: Course, data: ActivityData) -> GradableActivity:
+    """Create an activity and its gradebook column through AGS (found first, never duplicated). Flushes.
+
+    The column is found or created with ``resourceId = mentoring-activity-<key>`` and the tool's tag, so a
+    second instance or a restored database finds it again instead of adding a column. In Moodle, columns a
+    tool creates this way are separate manual grade items, not attached to an activity in the course page.
+    Raises :class:`ActivityError` for invalid data, and the line item errors
+    (:class:`~lti_tool.grades.errors.LineItemUnavailable`, ``PlatformUnavailable``) when the LMS cannot
+    make the column; nothing is written then.
+    """
+    errors = check_activity_data(data)
+    if errors:
+        raise _invalid(errors)
+    key = uuid.uuid4().hex[:16]
+    item = ensure_line_item(
+        session,
+        services,
+        course,
+        label=data.title.strip()[:400],
+        score_maximum=float(data.score_maximum),
+        resource_id=f"mentoring-activity-{key}",
+        tag=TAG,
+    )
+    activity = GradableActivity(course_id=course.id, source=ActivitySource.TOOL.value, line_item_id=item.id)
+    _apply(activity, data)
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def update_activity(session: Session, activity: GradableActivity, data: ActivityData) -> GradableActivity:
+    """Change an activity's title, rule, maximum, checkpoint or weights. Flushes; the caller commits.
+
+    The kind of a deep-linked activity is fixed by its placement. Results already recorded stay as they
+    are; later results use the new settings.
+    """
+    if activity.source == ActivitySource.DEEP_LINK.value and data.kind != activity.kind:
+        raise _invalid({"kind": N_("This activity was placed in the LMS as this kind; it cannot change.")})
+    errors = check_activity_data(data)
+    if errors:
+        raise _invalid(errors)
+    _apply(activity, data)
+    session.flush()
+    return activity
+
+
+def load_activity(session: Session, course_id: int, activity_id: int) -> GradableActivity:
+    """The activity if it belongs to the course; :class:`NotInCourse` (404) otherwise."""
+    activity = session.get(GradableActivity, activity_id)
+    if activity is None or activity.course_id != course_id:
+        raise NotInCourse("This activity does not belong to this course.")
+    return activity
+
+
+def course_activities(session: Session, course_id: int) -> list[GradableActivity]:
+    return list(
+        session.execute(
+            select(GradableActivity).where(GradableActivity.course_id == course_id).order_by(GradableActivity.id)
+        ).scalars()
+    )
+
+
+# --- evaluation results ---------------------------------------------------------------------------------------
+
+
+def _respondent(session: Session, response: EvaluationResponse) -> Person | None:
+    return session.get(Person, response.respondent_person_id)
+
+
+def respondent_fraction(session: Session, checkpoint_id: int, person_id: int) -> float | None:
+    """The mean score fraction of a person's submitted responses at a checkpoint (a mentor evaluating
+    three mentees answers three times); None when none of them is scored."""
+    fractions = [
+        f
+        for f in session.execute(
+            select(EvaluationResponse.score_fraction).where(
+                EvaluationResponse.checkpoint_id == checkpoint_id,
+                EvaluationResponse.respondent_person_id == person_id,
+                EvaluationResponse.status == "submitted",
+            )
+        ).scalars()
+        if f is not None
+    ]
+    if not fractions:
+        return None
+    return sum(fractions) / len(fractions)
+
+
+@dataclass(frozen=True)
+class Graded:
+    activity_id: int
+    result: GradeResult
+
+
+def evaluation_submitted(session: Session, response: EvaluationResponse) -> list[Graded]:
+    """Grade the activities tied to a submitted response's checkpoint. Flushes; the caller commits.
+
+    Called inside the transaction that stores the response, so the response and its results (with their
+    outbox rows) are committed together. Per rule: ``completion`` → full marks; ``instrument_score`` →
+    the score fraction × the activity's maximum, the fraction being the mean over the respondent's
+    submitted responses at the checkpoint (a mentor answers once per mentee; a fraction above 1 raises
+    :class:`InvalidScore` with a clear message and nothing is recorded); ``manual`` → no score yet,
+    ``Submitted`` / ``PendingManual`` until the coordinator grades it. Activities without a line item
+    (the column is not known yet) are skipped.
+    """
+    checkpoint_id = response.checkpoint_id
+    person = _respondent(session, response)
+    if person is None:
+        return []
+    session.flush()  # the response's own row first, so the score fraction of every response is read
+    activities = session.execute(
+        select(GradableActivity).where(
+            GradableActivity.checkpoint_id == checkpoint_id,
+            GradableActivity.kind == ActivityKind.EVALUATION.value,
+            GradableActivity.line_item_id.is_not(None),
+        )
+    ).scalars()
+    graded = []
+    for activity in list(activities):
+        result = _grade_submission(session, activity, person, response)
+        if result is not None:
+            graded.append(Graded(activity.id, result))
+    return graded
+
+
+def _grade_submission(
+    session: Session, activity: GradableActivity, person: Person, response: EvaluationResponse
+) -> GradeResult | None:
+    item = activity.line_item
+    if item is None:
+        return None
+    maximum = float(activity.score_maximum)
+    if activity.rule == ScoringRule.COMPLETION.value:
+        return record_result(session, line_item=item, person=person, score_given=maximum, score_maximum=maximum)
+    if activity.rule == ScoringRule.INSTRUMENT_SCORE.value:
+        fraction = respondent_fraction(session, response.checkpoint_id, person.id)
+        if fraction is None and response.score_fraction is not None:
+            fraction = float(response.score_fraction)
+        if fraction is None:
+            # An instrument without scored items: the submission counts, the grade waits for a coordinator.
+            return _pending_manual(session, item, person, maximum)
+        score = scaled_score(fraction, maximum)
+        return record_result(session, line_item=item, person=person, score_given=score, score_maximum=maximum)
+    if activity.rule == ScoringRule.MANUAL.value:
+        existing = session.execute(
+            select(GradeResult).where(GradeResult.line_item_id == item.id, GradeResult.person_id == person.id)
+        ).scalar_one_or_none()
+        if existing is not None and existing.grading_progress == "FullyGraded":
+            # Already graded: a resubmission waits for the coordinator again, the old score is kept.
+            return record_result(
+                session,
+                line_item=item,
+                person=person,
+                score_given=existing.score_given,
+                score_maximum=existing.score_maximum or maximum,
+                activity_progress="Submitted",
+                grading_progress="PendingManual",
+                comment=existing.comment,
+            )
+        return _pending_manual(session, item, person, maximum)
+    return None
+
+
+def _pending_manual(session: Session, item: LineItem, person: Person, maximum: float) -> GradeResult:
+    return record_result(
+        session,
+        line_item=item,
+        person=person,
+        score_given=None,
+        score_maximum=maximum,
+        activity_progress="Submitted",
+        grading_progress="PendingManual",
+    )
+
+
+def scaled_score(fraction: float, maximum: float) -> float:
+    """``fraction × maximum`` rounded to 4 decimals; a fraction outside 0..1 is a clear error."""
+    if not math.isfinite(fraction) or fraction < 0:
+        raise InvalidScore(f"The instrument score {fraction!r} is not a fraction from 0 to 1.")
+    if fraction > 1 + 1e-9:
+        raise InvalidScore(
+            f"The instrument score is {fraction * 100:g}% of its maximum, above 100%: "
+            f"it cannot be scaled to {maximum:g} points. Check the instrument's scored items."
+        )
+    return round(min(fraction, 1.0) * maximum, 4)
+
+
+# --- manual grading ----------------------------------------------------------------------------------------
+
+
+def parse_score(raw: str, maximum: float) -> float:
+    """A coordinator's score as typed ("7", "7.5", "7,5"), from 0 to the maximum; :class:`InvalidScore`."""
+    text = (raw or "").strip().replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidScore(N_("Enter the score as a number.")) from None
+    if not math.isfinite(value):
+        raise InvalidScore(N_("Enter the score as a number."))
+    if value < 0 or value > maximum:
+        raise InvalidScore(N_("The score must be from 0 to the activity's maximum."))
+    return value
+
+
+def grade_manual(
+    session: Session, activity: GradableActivity, person_id: int, score: float, comment: str | None = None
+) -> GradeResult:
+    """Record the coordinator's score for a submitted reflection: ``Completed`` / ``FullyGraded``. Flushes.
+
+    Only a person with a submission (a result on this activity's column) can be graded; a score outside
+    0..maximum raises :class:`InvalidScore` and writes nothing.
+    """
+    if activity.rule != ScoringRule.MANUAL.value or activity.line_item is None:
+        raise ActivityError(N_("Only coordinator-graded activities are graded here."))
+    result = session.execute(
+        select(GradeResult).where(GradeResult.line_item_id == activity.line_item_id, GradeResult.person_id == person_id)
+    ).scalar_one_or_none()
+    person = session.get(Person, person_id)
+    if result is None or person is None:
+        raise NotInCourse("This person has not submitted this activity.")
+    maximum = float(activity.score_maximum)
+    if not 0 <= score <= maximum:
+        raise InvalidScore(N_("The score must be from 0 to the activity's maximum."))
+    return record_result(
+        session,
+        line_item=activity.line_item,
+        person=person,
+        score_given=score,
+        score_maximum=maximum,
+        activity_progress="Completed",
+        grading_progress="FullyGraded",
+        comment=(comment or "").strip()[:2000] or None,
+    )
+
+
+@dataclass(frozen=True)
+class Submission:
+    person: Person
+    result: GradeResult
+
+    @property
+    def pending(self) -> bool:
+        return self.result.grading_progress == "PendingManual"
+
+
+def submissions(session: Session, activity: GradableActivity) -> list[Submission]:
+    """Everyone with a result on a manual activity's column, pending first, then by name."""
+    if activity.line_item_id is None:
+        return []
+    rows = session.execute(
+        select(GradeResult, Person)
+        .join(Person, Person.id == GradeResult.person_id)
+        .where(GradeResult.line_item_id == activity.line_item_id)
+    ).all()
+    found = [Submission(person, result) for result, person in rows]
+    found.sort(key=lambda s: (not s.pending, (s.person.family_name or "").lower(), s.person.display_name.lower()))
+    return found
+
+
+# --- participation ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParticipationScore:
+    person_id: int
+    counts: dict[str, int]
+    fraction: float  # 0..1 of the maximum
+
+    def score(self, maximum: float) -> float:
+        return round(min(self.fraction, 1.0) * maximum, 2)
+
+
+EngagementCounter = Callable[[Session, int, list[int]], dict[int, int]]
+
+
+def pair_posts(session: Session, course_id: int, person_ids: list[int]) -> dict[int, int]:
+    """Messages each person posted in the course's pair threads (deleted and hidden ones not counted)."""
+    if not person_ids:
+        return {}
+    rows = session.execute(
+        select(Post.author_id, func.count(Post.id))
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(
+            Thread.course_id == course_id,
+            Thread.space_kind == "pair",
+            Post.author_id.in_(person_ids),
+            Post.deleted_at.is_(None),
+            Post.hidden_at.is_(None),
+        )
+        .group_by(Post.author_id)
+    ).all()
+    return {int(author): int(count) for author, count in rows if author is not None}
+
+
+def meetings_held(session: Session, course_id: int, person_ids: list[int]) -> dict[int, int]:
+    """Meetings held in each person's pairings (wired to the meetings domain when it exists)."""
+    counter = _optional_counter("meetings")
+    return counter(session, course_id, person_ids) if counter is not None else {}
+
+
+def goals_updated(session: Session, course_id: int, person_ids: list[int]) -> dict[int, int]:
+    """Goal updates in each person's pairings (wired to the goals domain when it exists)."""
+    counter = _optional_counter("goals")
+    return counter(session, course_id, person_ids) if counter is not None else {}
+
+
+def _optional_counter(component: str) -> EngagementCounter | None:
+    """The engagement counter of the goals and meetings domain, when that domain is installed."""
+    try:
+        from ..mentoring import engagement  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    counter = getattr(engagement, f"{component}_per_person", None)
+    return counter if callable(counter) else None
+
+
+COUNTERS: dict[str, EngagementCounter] = {"posts": pair_posts, "meetings": meetings_held, "goals": goals_updated}
+
+
+def graded_people(session: Session, course_id: int) -> list[int]:
+    """Ids of the course's active participants (mentors and mentees), who get a participation grade."""
+    return list(
+        session.execute(
+            select(Membership.person_id)
+            .where(
+                Membership.course_id == course_id,
+                Membership.program_role == "participant",
+                Membership.is_active.is_(True),
+            )
+            .order_by(Membership.person_id)
+        ).scalars()
+    )
+
+
+def participation_fraction(
+    counts: Mapping[str, int], weights: Mapping[str, float], targets: Mapping[str, float]
+) -> float:
+    """Σ weight × min(1, count / target) / Σ weight over the components with a weight above 0."""
+    total = sum(max(0.0, float(weights.get(n, 0.0))) for n in PARTICIPATION_COMPONENTS)
+    if total <= 0:
+        return 0.0
+    earned = 0.0
+    for name in PARTICIPATION_COMPONENTS:
+        weight = max(0.0, float(weights.get(name, 0.0)))
+        target = float(targets.get(name, 0.0) or 0.0)
+        if weight <= 0 or target <= 0:
+            continue
+        earned += weight * min(1.0, counts.get(name, 0) / target)
+    return min(1.0, earned / total)
+
+
+def participation_scores(
+    session: Session,
+    course_id: int,
+    weights: Mapping[str, float] | None = None,
+    targets: Mapping[str, float] | None = None,
+    person_ids: Iterable[int] | None = None,
+) -> dict[int, ParticipationScore]:
+    """Each participant's engagement counts and participation fraction (one query per component)."""
+    weights = weights if weights is not None else DEFAULT_WEIGHTS
+    targets = targets if targets is not None else DEFAULT_TARGETS
+    people = list(person_ids) if person_ids is not None else graded_people(session, course_id)
+    per_component = {name: COUNTERS[name](session, course_id, people) for name in PARTICIPATION_COMPONENTS}
+    scores = {}
+    for person_id in people:
+        counts = {name: per_component[name].get(person_id, 0) for name in PARTICIPATION_COMPONENTS}
+        scores[person_id] = ParticipationScore(person_id, counts, participation_fraction(counts, weights, targets))
+    return scores
+
+
+@dataclass
+class RecomputeReport:
+    people: int = 0
+    changed: int = 0
+
+
+def recompute_participation(
+    session: Session,
+    activity: GradableActivity,
+    *,
+    chunk: int = 500,
+    commit: Callable[[], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RecomputeReport:
+    """Compute every participant's participation score and record the ones that changed.
+
+    Results are recorded (with their outbox rows) in chunks of ``chunk`` people; ``commit`` is called
+    after each chunk (a job commits there), ``progress(done, total)`` reports how far it got. A score equal
+    to the one recorded is not recorded again, so a recompute sends only what changed.
+    """
+    if activity.rule != ScoringRule.PARTICIPATION.value:
+        raise ActivityError(N_("Only participation activities are computed from engagement."))
+    item = activity.line_item
+    if item is None:
+        raise ActivityError(N_("This activity has no gradebook column yet."))
+    people = graded_people(session, activity.course_id)
+    report = RecomputeReport(people=len(people))
+    maximum = float(activity.score_maximum)
+    weights = activity.weights or DEFAULT_WEIGHTS
+    targets = activity.targets or DEFAULT_TARGETS
+    for start in range(0, len(people), chunk):
+        part = people[start : start + chunk]
+        scores = participation_scores(session, activity.course_id, weights, targets, part)
+        existing = {
+            r.person_id: r
+            for r in session.execute(
+                select(GradeResult).where(GradeResult.line_item_id == item.id, GradeResult.person_id.in_(part))
+            ).scalars()
+        }
+        persons = {p.id: p for p in session.execute(select(Person).where(Person.id.in_(part))).scalars()}
+        for person_id in part:
+            score = scores[person_id].score(maximum)
+            old = existing.get(person_id)
+            if (
+                old is not None
+                and old.score_given == score
+                and old.score_maximum == maximum
+                and old.grading_progress == "FullyGraded"
+            ):
+                continue
+            comment = _participation_comment(scores[person_id].counts)
+            record_result(
+                session,
+                line_item=item,
+                person=persons[person_id],
+                score_given=score,
+                score_maximum=maximum,
+                activity_progress="InProgress",
+                grading_progress="FullyGraded",
+                comment=comment,
+            )
+            report.changed += 1
+        activity.last_computed_at = utcnow()
+        session.flush()
+        if commit is not None:
+            commit()
+        if progress is not None:
+            progress(min(start + chunk, len(people)), len(people))
+    if not people:
+        activity.last_computed_at = utcnow()
+        session.flush()
+    return report
+
+
+def _participation_comment(counts: Mapping[str, int]) -> str:
+    # Sent to the LMS with the score; English, as the LMS shows it to the student in its own language.
+    return (
+        f"Mentoring participation: {counts.get('posts', 0)} messages, "
+        f"{counts.get('meetings', 0)} meetings held, {counts.get('goals', 0)} goal updates."
+    )
+
+
+# --- evaluation checkpoints and responses (the evaluations domain) --------------------------------------------
+
+
+def checkpoint_choices(session: Session, course_id: int) -> list[tuple[int, str]]:
+    """The course's evaluation checkpoints as (id, title) for a coordinator to tie an activity to."""
+    rows = session.execute(
+        select(EvaluationCheckpoint.id, EvaluationCheckpoint.title)
+        .where(EvaluationCheckpoint.course_id == course_id)
+        .order_by(EvaluationCheckpoint.due_at, EvaluationCheckpoint.id)
+    ).all()
+    return [(int(cid), str(title)) for cid, title in rows]
+
+
+TEXT_ITEMS = ("short_text", "long_text")
+
+
+def response_texts(session: Session, activity: GradableActivity) -> dict[int, list[tuple[str, str]]]:
+    """Per respondent, the (prompt, answer) pairs of the text items of their submitted responses to the
+    activity's checkpoint: what a coordinator reads to grade a reflection."""
+    if activity.checkpoint_id is None:
+        return {}
+    rows = session.execute(
+        select(EvaluationResponse, EvaluationInstrumentVersion.items)
+        .join(EvaluationInstrumentVersion, EvaluationInstrumentVersion.id == EvaluationResponse.instrument_version_id)
+        .join(EvaluationCheckpoint, EvaluationCheckpoint.id == EvaluationResponse.checkpoint_id)
+        .where(
+            EvaluationResponse.checkpoint_id == activity.checkpoint_id,
+            EvaluationCheckpoint.course_id == activity.course_id,
+            EvaluationResponse.status == "submitted",
+        )
+        .order_by(EvaluationResponse.id)
+    ).all()
+    texts: dict[int, list[tuple[str, str]]] = {}
+    for response, items in rows:
+        answers = response.answers or {}
+        for item in items or []:
+            answer = answers.get(item.get("id"))
+            if item.get("type") in TEXT_ITEMS and isinstance(answer, str) and answer.strip():
+                texts.setdefault(response.respondent_person_id, []).append((str(item.get("prompt") or ""), answer))
+    return texts

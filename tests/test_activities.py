@@ -1,0 +1,386 @@
+"""Gradable activities over real HTTP: placed by deep linking or created in the tool, graded by their rule,
+and delivered to the demo LMS's gradebook."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from lti_tool.extensions import db
+from lti_tool.grades import InvalidScore
+from lti_tool.grades.activities import evaluation_submitted, participation_fraction, scaled_score
+from lti_tool.mentoring.evaluations.checkpoints import create_checkpoint
+from lti_tool.mentoring.evaluations.instruments import copy_template, score_fraction
+from lti_tool.models import (
+    Course,
+    EvaluationCheckpoint,
+    EvaluationResponse,
+    GradableActivity,
+    GradeResult,
+    Job,
+    LineItem,
+    Person,
+    Platform,
+    ResourceLink,
+    utcnow,
+)
+from lti_tool.sandbox.models import SandboxLineItem, SandboxResourceLink
+
+from .support.browser import LmsBrowser, Page
+from .support.demo import ensure_seeded
+from .test_grades import deliver
+from .test_program_support import DemoCourse, enter, form_data, fresh_course, open_page, submit
+
+FLAVOUR = "moodle"
+
+
+@pytest.fixture(autouse=True)
+def no_faults(live):
+    requests.delete(live.lms_url + "/sandbox/faults", timeout=30)
+    yield
+    requests.delete(live.lms_url + "/sandbox/faults", timeout=30)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Placed:
+    course: DemoCourse
+    links: dict[str, str]  # catalogue kind → the demo LMS's resource link id
+
+
+def place(live, kinds: list[str], n_students: int = 2) -> Placed:
+    """A fresh demo course where the instructor adds ``kinds`` by deep linking (each graded one with its column)."""
+    browser = LmsBrowser(live.tool_url, live.lms_url)
+    ensure_seeded(browser)
+    course = fresh_course(live, browser, n_students)
+    picker = browser.launch(FLAVOUR, course.instructor, course.context_id, message="deep_link")
+    assert picker.status == 200, picker.text[:1000]
+    form = picker.soup.find("form", attrs={"method": "post"})
+    fields = {i["name"]: i.get("value", "") for i in form.find_all("input", attrs={"type": "hidden"})}
+    fields["items"] = kinds
+    answer = Page(browser.http.post(browser.tool_url + form["action"], data=fields, timeout=30))
+    done = browser.follow_forms(answer)
+    assert done.status == 200, done.text[:1000]
+    with live.app.app_context():
+        rows = db.session.execute(
+            select(SandboxResourceLink).where(SandboxResourceLink.flavour == FLAVOUR)
+        ).scalars()
+        links = {
+            (r.custom or {}).get("mentoring_kind"): r.link_id
+            for r in rows
+            if r.course is not None and r.course.context_id == course.context_id
+        }
+        db.session.remove()
+    assert set(kinds) <= set(links), links
+    return Placed(course, links)
+
+
+def launch_link(live, course: DemoCourse, sub: str, link_id: str) -> tuple[LmsBrowser, str]:
+    browser = LmsBrowser(live.tool_url, live.lms_url)
+    page = browser.launch(FLAVOUR, sub, course.context_id, link=link_id)
+    assert page.status == 200, page.text[:1000]
+    token = page.token()
+    assert token
+    return browser, token
+
+
+def tool_course_id(live, context_id: str) -> int:
+    with live.app.app_context():
+        course_id = db.session.execute(
+            select(Course.id)
+            .join(Platform, Platform.id == Course.platform_id)
+            .where(Course.context_id == context_id, Platform.issuer.endswith("/sandbox/" + FLAVOUR))
+        ).scalar_one()
+        db.session.remove()
+        return course_id
+
+
+def activity_of_link(live, context_id: str, link_id: str) -> GradableActivity:
+    with live.app.app_context():
+        activity = db.session.execute(
+            select(GradableActivity)
+            .join(ResourceLink, ResourceLink.id == GradableActivity.resource_link_id)
+            .join(Course, Course.id == ResourceLink.course_id)
+            .where(ResourceLink.resource_link_id == link_id, Course.context_id == context_id)
+        ).scalar_one()
+        db.session.expunge(activity)
+        db.session.remove()
+        return activity
+
+
+def person_id(live, sub: str) -> int:
+    with live.app.app_context():
+        pid = db.session.execute(select(Person.id).where(Person.sub == sub)).scalars().first()
+        db.session.remove()
+        assert pid is not None
+        return pid
+
+
+def new_checkpoint(live, course_id: int, template: str, audience: str, title: str) -> int:
+    with live.app.app_context():
+        instrument = copy_template(db.session(), course_id, template)
+        now = utcnow()
+        checkpoint = create_checkpoint(
+            db.session(),
+            course_id,
+            instrument_id=instrument.id,
+            title=title,
+            audience=audience,
+            opens_at=now - timedelta(days=1),
+            due_at=now + timedelta(days=7),
+        )
+        db.session.commit()
+        cid = checkpoint.id
+        db.session.remove()
+        return cid
+
+
+def submit_response(live, checkpoint_id: int, respondent_id: int, answers: dict) -> None:
+    """A submitted response, stored with its grades in one transaction (as the evaluations flow does)."""
+    with live.app.app_context():
+        checkpoint = db.session.get(EvaluationCheckpoint, checkpoint_id)
+        items = checkpoint.instrument_version.items
+        response = EvaluationResponse(
+            checkpoint_id=checkpoint_id,
+            instrument_version_id=checkpoint.instrument_version_id,
+            respondent_person_id=respondent_id,
+            status="submitted",
+            answers=answers,
+            score_fraction=score_fraction(items, answers),
+            submitted_at=utcnow(),
+        )
+        db.session.add(response)
+        db.session.flush()
+        evaluation_submitted(db.session(), response)
+        db.session.commit()
+        db.session.remove()
+
+
+def gradebook(live, context_id: str) -> str:
+    page = requests.get(live.lms_url + "/sandbox/gradebook", params={"context": context_id}, timeout=30)
+    assert page.status_code == 200
+    return page.text
+
+
+def gradebook_cell(live, context_id: str, column: str, student_name: str) -> str:
+    """The text of the demo gradebook cell of a student in the column labelled ``column``."""
+    soup = Page(requests.get(live.lms_url + "/sandbox/gradebook", params={"context": context_id}, timeout=30)).soup
+    headers = [th.get_text(" ", strip=True) for th in soup.find("thead").find_all("th")]
+    index = next(i for i, h in enumerate(headers) if h.startswith(column))
+    for tr in soup.find("tbody").find_all("tr"):
+        if tr.find("th").get_text(" ", strip=True).startswith(student_name):
+            return tr.find_all(["th", "td"])[index].get_text(" ", strip=True)
+    raise AssertionError(f"no row for {student_name!r}")
+
+
+def student_name(live, sub: str) -> str:
+    from lti_tool.sandbox.models import SandboxUser
+
+    with live.app.app_context():
+        name = db.session.execute(select(SandboxUser.name).where(SandboxUser.sub == sub)).scalar_one()
+        db.session.remove()
+        return name
+
+
+# --- pure rules ------------------------------------------------------------------------------------------
+
+
+def test_instrument_scores_scale_to_the_maximum_and_refuse_above_100_percent():
+    """A score fraction scales to the maximum; above 1 it is a clear error, never a silent clamp."""
+    assert scaled_score(0.75, 20) == 15
+    assert scaled_score(1.0, 7) == 7
+    with pytest.raises(InvalidScore, match="above 100%"):
+        scaled_score(1.2, 10)
+    with pytest.raises(InvalidScore):
+        scaled_score(-0.1, 10)
+
+
+def test_participation_is_weighted_capped_per_component_and_overall():
+    """Each component counts up to its target; the weighted mean never passes 1."""
+    weights = {"posts": 2, "meetings": 1, "goals": 1}
+    targets = {"posts": 10, "meetings": 2, "goals": 4}
+    assert participation_fraction({"posts": 5, "meetings": 2, "goals": 0}, weights, targets) == pytest.approx(0.5)
+    assert participation_fraction({"posts": 50, "meetings": 9, "goals": 9}, weights, targets) == 1.0
+    assert participation_fraction({"posts": 3}, {"posts": 0, "meetings": 0, "goals": 0}, targets) == 0.0
+
+
+# --- deep-linked activities ------------------------------------------------------------------------------
+
+
+def test_deep_linked_evaluation_is_graded_by_instrument_score_into_its_own_column(live):
+    """Deep link an evaluation → its first launch maps it to the launch's line item → the coordinator picks
+    checkpoint and rule → a student submits → the demo LMS gradebook shows the scaled score in that column."""
+    placed = place(live, ["evaluation-midterm"])
+    course = placed.course
+    link_id = placed.links["evaluation-midterm"]
+    coordinator, token = launch_link(live, course, course.instructor, link_id)
+
+    activity = activity_of_link(live, course.context_id, link_id)
+    assert (activity.kind, activity.rule, activity.source) == ("evaluation", "completion", "deep_link")
+    with live.app.app_context():
+        item = db.session.get(LineItem, activity.line_item_id)
+        link = db.session.get(ResourceLink, activity.resource_link_id)
+        assert item.platform_url == link.lineitem_url and item.created_by == "platform"
+        platform_items = db.session.execute(select(func_count(SandboxLineItem))).scalar_one()
+        db.session.remove()
+
+    course_id = tool_course_id(live, course.context_id)
+    checkpoint = new_checkpoint(live, course_id, "self_assessment", "self_assessment", "Mid-course self-assessment")
+    page = open_page(coordinator, f"/activities/{activity.id}/edit", token)
+    assert page.status == 200 and "Mid-course self-assessment" in page.text
+    saved = submit(
+        coordinator,
+        page,
+        f"/activities/{activity.id}/edit",
+        rule="instrument_score",
+        checkpoint_id=str(checkpoint),
+        score_maximum="20",
+    )
+    assert saved.status == 200 and "Activity saved." in saved.text, saved.text[:2000]
+
+    student = course.students[0]
+    launch_link(live, course, student, link_id)  # the student opens the activity from the course
+    # Likert 1..5 on every scored item: 4 everywhere is 75 %.
+    submit_response(live, checkpoint, person_id(live, student), {f"q{i}": 4 for i in range(1, 5)} | {"q5": "x"})
+    deliver(live)
+
+    cell = gradebook_cell(live, course.context_id, "Mid-course mentoring evaluation", student_name(live, student))
+    assert cell.startswith("15.0 / 20.0") and "FullyGraded" in cell, cell
+    with live.app.app_context():
+        # Results went to the placement's own column: no new column was created on the platform.
+        assert db.session.execute(select(func_count(SandboxLineItem))).scalar_one() == platform_items
+        db.session.remove()
+
+
+def func_count(model):
+    from sqlalchemy import func
+
+    return func.count(model.id)
+
+
+def test_reflection_is_pending_manual_then_fully_graded_in_the_demo_gradebook(live):
+    """A coordinator-graded reflection is sent PendingManual on submission; the coordinator reads it, a
+    score above the maximum is refused keeping what was typed, then the score arrives FullyGraded."""
+    placed = place(live, ["reflection-final"])
+    course = placed.course
+    link_id = placed.links["reflection-final"]
+    coordinator, token = launch_link(live, course, course.instructor, link_id)
+    activity = activity_of_link(live, course.context_id, link_id)
+    assert activity.rule == "manual"
+    course_id = tool_course_id(live, course.context_id)
+    checkpoint = new_checkpoint(live, course_id, "reflection", "reflection", "Final reflection")
+    page = open_page(coordinator, f"/activities/{activity.id}/edit", token)
+    assert submit(coordinator, page, f"/activities/{activity.id}/edit", checkpoint_id=str(checkpoint)).status == 200
+
+    student = course.students[1]
+    launch_link(live, course, student, link_id)
+    sid = person_id(live, student)
+    answers = {
+        "gained_1": "Confidence presenting my work",
+        "gained_2": "A study plan",
+        "gained_3": "A network",
+        "use_1": "Weekly planning",
+        "use_2": "Asking for feedback early",
+    }
+    with live.app.app_context():
+        items = db.session.get(EvaluationCheckpoint, checkpoint).instrument_version.items
+        for item in items:
+            if item["id"] not in answers and item["type"] in ("short_text", "long_text"):
+                answers[item["id"]] = "How to run a research interview"
+        db.session.remove()
+    submit_response(live, checkpoint, sid, answers)
+    deliver(live)
+    name = student_name(live, student)
+    cell = gradebook_cell(live, course.context_id, "Final reflection", name)
+    assert "no score" in cell and "PendingManual" in cell and "Submitted" in cell, cell
+
+    page = open_page(coordinator, f"/activities/{activity.id}", token)
+    assert page.status == 200
+    assert "Waiting for your grade" in page.text and "Confidence presenting my work" in page.text
+    refused = submit(coordinator, page, f"/activities/{activity.id}/grade/{sid}", score="150", comment="Thoughtful")
+    assert refused.status == 400
+    assert "Enter a score from 0 to 100." in refused.text
+    kept = form_data(refused, f"/activities/{activity.id}/grade/{sid}")
+    assert ("score", "150") in kept and ("comment", "Thoughtful") in kept
+    with live.app.app_context():
+        result = db.session.execute(select(GradeResult).where(GradeResult.person_id == sid)).scalar_one()
+        assert result.grading_progress == "PendingManual"
+        db.session.remove()
+
+    graded = submit(coordinator, refused, f"/activities/{activity.id}/grade/{sid}", score="88,5")
+    assert graded.status == 200 and "Score saved" in graded.text
+    deliver(live)
+    cell = gradebook_cell(live, course.context_id, "Final reflection", name)
+    assert cell.startswith("88.5 / 100.0") and "FullyGraded" in cell and "Thoughtful" in cell, cell
+
+
+# --- activities created in the tool --------------------------------------------------------------------------
+
+
+def test_coordinator_creates_an_activity_and_its_column_is_created_once(live):
+    """Creating an activity creates its gradebook column through AGS; bad input is refused keeping the form."""
+    placed_browser = LmsBrowser(live.tool_url, live.lms_url)
+    ensure_seeded(placed_browser)
+    course = fresh_course(live, placed_browser, 1)
+    coordinator, token = enter(live, course, course.instructor)
+    page = open_page(coordinator, "/activities/new", token)
+    assert page.status == 200
+
+    refused = submit(coordinator, page, "/activities/new", title="Peer check-in", score_maximum="abc")
+    assert refused.status == 400
+    assert "The maximum score must be a number above 0" in refused.text
+    assert ("title", "Peer check-in") in form_data(refused, "/activities/new")
+
+    created = submit(
+        coordinator,
+        refused,
+        "/activities/new",
+        title="Peer check-in",
+        score_maximum="10",
+        kind="participation",
+        weight_posts="2",
+        target_posts="4",
+        weight_meetings="0",
+        weight_goals="0",
+    )
+    assert created.status == 200 and "Peer check-in" in created.text, created.text[:2000]
+    with live.app.app_context():
+        activity = db.session.execute(
+            select(GradableActivity).where(GradableActivity.title == "Peer check-in")
+        ).scalar_one()
+        assert (activity.kind, activity.rule, activity.source) == ("participation", "participation", "tool")
+        assert activity.weights == {"posts": 2.0, "meetings": 0.0, "goals": 0.0}
+        url = activity.line_item.platform_url
+        db.session.remove()
+    listing = open_page(coordinator, "/activities/", token)
+    assert "Peer check-in" in listing.text and "created by the tool" in listing.text
+    columns = [
+        i
+        for i in gradebook(live, course.context_id).split("<th scope=\"col\">")
+        if i.startswith("Peer check-in")
+    ]
+    assert len(columns) == 1
+    assert url
+
+
+# --- participation ---------------------------------------------------------------------------------------
+
+
+def wait_for_job(live, job_id: int, timeout: float = 30) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with live.app.app_context():
+            job = db.session.get(Job, job_id)
+            db.session.expunge(job)
+            db.session.remove()
+        if not job.is_active:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish")
