@@ -67,11 +67,13 @@ def _register_blueprints(app: Flask) -> None:
     from .views.program import bp as program_bp
     from .views.roster import bp as roster_bp
     from .views.space import bp as space_bp
+    from .views.spaces import bp as spaces_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(space_bp)
     app.register_blueprint(discussions_bp)
+    app.register_blueprint(spaces_bp)
     app.register_blueprint(grades_bp)
     app.register_blueprint(activities_bp)
     app.register_blueprint(roster_bp)

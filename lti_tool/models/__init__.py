@@ -28,6 +28,7 @@ from .launch_store import LaunchValue
 from .meetings import CalendarFeed, Meeting, MeetingOccurrence
 from .mentorships import MatchRun, Mentorship, ProposedPair, SwitchRequest
 from .programs import Participant, Program
+from .prompts import PromptProgress, PromptSet, WeeklyPrompt
 from .tenancy import Deployment, Platform
 
 __all__ = [
@@ -74,10 +75,13 @@ __all__ = [
     "PostReport",
     "PostRevision",
     "Program",
+    "PromptProgress",
+    "PromptSet",
     "ProposedPair",
     "ResourceLink",
     "Thread",
     "ThreadReadMarker",
     "UTCDateTime",
+    "WeeklyPrompt",
     "utcnow",
 ]

@@ -121,6 +121,15 @@ def _forbidden(err: ds.Forbidden):
 # --- ground rules ----------------------------------------------------------------------------------------
 
 
+def _return_space() -> tuple[str, int] | None:
+    """``space=pair-12`` on the rules page: after accepting, go back to that mentoring space (the space
+    page checks access again; this only names where to go)."""
+    kind, _sep, number = (request.values.get("space") or "").partition("-")
+    if kind in ("pair", "group") and number.isdigit() and len(number) < 12:
+        return kind, int(number)
+    return None
+
+
 @bp.route("/rules", methods=["GET", "POST"])
 @require_tool_session()
 def rules_page():
@@ -140,6 +149,9 @@ def rules_page():
             status = 400
         else:
             session.commit()
+            back = _return_space()
+            if back is not None:
+                return redirect(tool_url("spaces.space", kind=back[0], space_id=back[1]), code=303)
             return redirect(tool_url("discussions.index", accepted=1), code=303)
     accepted = rules.has_accepted(session, me)
     table = rules.acceptances(session, me.course_id) if me.is_coordinator else []
@@ -153,6 +165,7 @@ def rules_page():
         acceptances=table,
         errors=errors,
         saved=request.args.get("saved") == "1",
+        return_space=request.values.get("space") if _return_space() else None,
     ), status
 
 
@@ -511,8 +524,9 @@ def moderation_page():
     me = viewer()
     reports = moderation.open_reports(session, me)
     log = moderation.log_entries(session, me)
+    moderated = rules.settings(session, me.course_id).moderated
     session.commit()
-    return render_template("discussions/moderation.html", reports=reports, log=log)
+    return render_template("discussions/moderation.html", reports=reports, log=log, moderated=moderated)
 
 
 @bp.route("/reports/<int:report_id>/resolve", methods=["POST"])

@@ -8,7 +8,7 @@ role) and turn ``DiscussionError`` subclasses into HTTP answers. Who may do what
 
 from __future__ import annotations
 
-from . import forums, moderation, rules
+from . import forums, moderation, pairs, rules
 from .access import Viewer
 from .errors import DiscussionError, Forbidden, InvalidInput, Locked, NotFound
 from .markdown import render_markdown
@@ -22,6 +22,7 @@ __all__ = [
     "Viewer",
     "forums",
     "moderation",
+    "pairs",
     "render_markdown",
     "rules",
 ]

@@ -214,10 +214,12 @@ def thread_topic(session: Session, thread: Thread) -> ForumTopic:
     return topic
 
 
-def _require_can_post(viewer: Viewer, topic: ForumTopic, thread: Thread | None = None) -> None:
+def _require_can_post(viewer: Viewer, topic: ForumTopic | None, thread: Thread | None = None) -> None:
+    """``topic`` is None for a thread of a private space (whose access the caller checked)."""
     if not viewer.may_write:
         raise Forbidden()
-    if not viewer.is_coordinator and (topic.is_locked or (thread is not None and thread.is_locked)):
+    topic_locked = topic is not None and topic.is_locked
+    if not viewer.is_coordinator and (topic_locked or (thread is not None and thread.is_locked)):
         raise Locked()
 
 
@@ -245,7 +247,7 @@ def start_thread(session: Session, viewer: Viewer, topic: ForumTopic, *, title: 
     return thread
 
 
-def reply(session: Session, viewer: Viewer, thread: Thread, topic: ForumTopic, *, body: str) -> Post:
+def reply(session: Session, viewer: Viewer, thread: Thread, topic: ForumTopic | None, *, body: str) -> Post:
     _require_can_post(viewer, topic, thread)
     return _add_post(session, viewer, thread, clean_text(body, "body", MAX_POST_CHARS), utcnow())
 
@@ -414,7 +416,7 @@ def get_post(session: Session, viewer: Viewer, post_id: int) -> tuple[Post, Thre
     return row[0], row[1]
 
 
-def _require_own_live_post(viewer: Viewer, post: Post, thread: Thread, topic: ForumTopic) -> None:
+def _require_own_live_post(viewer: Viewer, post: Post, thread: Thread, topic: ForumTopic | None) -> None:
     if not viewer.may_write or post.author_id != viewer.person_id:
         raise Forbidden()
     if post.deleted_at is not None or post.hidden_at is not None:
@@ -422,7 +424,9 @@ def _require_own_live_post(viewer: Viewer, post: Post, thread: Thread, topic: Fo
     _require_can_post(viewer, topic, thread)
 
 
-def edit_post(session: Session, viewer: Viewer, post: Post, thread: Thread, topic: ForumTopic, *, body: str) -> Post:
+def edit_post(
+    session: Session, viewer: Viewer, post: Post, thread: Thread, topic: ForumTopic | None, *, body: str
+) -> Post:
     """The author changes their post; the previous text is kept as a ``PostRevision``."""
     _require_own_live_post(viewer, post, thread, topic)
     body = clean_text(body, "body", MAX_POST_CHARS)
@@ -445,7 +449,7 @@ def edit_post(session: Session, viewer: Viewer, post: Post, thread: Thread, topi
     return post
 
 
-def delete_post(session: Session, viewer: Viewer, post: Post, thread: Thread, topic: ForumTopic) -> Post:
+def delete_post(session: Session, viewer: Viewer, post: Post, thread: Thread, topic: ForumTopic | None) -> Post:
     """The author deletes their post: others see "deleted"; the text stays in the history for coordinators."""
     _require_own_live_post(viewer, post, thread, topic)
     now = utcnow()

@@ -130,6 +130,8 @@ class LogView:
     # Where the action happened, for a readable log: the thread (or topic) title and the thread to link to.
     where: str | None = None
     thread_id: int | None = None
+    # For a private space's thread: (kind, id) of the space; its title is then not shown in the log.
+    space: tuple[str, int] | None = None
 
 
 def log_entries(session: Session, viewer: Viewer, *, limit: int = 100) -> list[LogView]:
@@ -146,12 +148,13 @@ def log_entries(session: Session, viewer: Viewer, *, limit: int = 100) -> list[L
     ids: dict[str, set[int]] = {}
     for entry, _person in rows:
         ids.setdefault(entry.target_kind, set()).add(entry.target_id)
-    places: dict[tuple[str, int], tuple[str, int | None]] = {}
+    places: dict[tuple[str, int], tuple[str, int | None, tuple[str, int] | None]] = {}
     scoped = Thread.course_id == viewer.course_id
+    where_cols = (Thread.title, Thread.id, Thread.space_kind, Thread.space_id)
     lookups = {
-        "thread": select(Thread.id, Thread.title, Thread.id).where(scoped),
-        "post": select(Post.id, Thread.title, Thread.id).join(Thread, Thread.id == Post.thread_id).where(scoped),
-        "report": select(PostReport.id, Thread.title, Thread.id)
+        "thread": select(Thread.id, *where_cols).where(scoped),
+        "post": select(Post.id, *where_cols).join(Thread, Thread.id == Post.thread_id).where(scoped),
+        "report": select(PostReport.id, *where_cols)
         .join(Post, Post.id == PostReport.post_id)
         .join(Thread, Thread.id == Post.thread_id)
         .where(scoped),
@@ -159,19 +162,20 @@ def log_entries(session: Session, viewer: Viewer, *, limit: int = 100) -> list[L
     for kind, query in lookups.items():
         if ids.get(kind):
             key_column = query.selected_columns[0]
-            for key, title, thread_id in session.execute(query.where(key_column.in_(ids[kind]))):
-                places[(kind, key)] = (title, thread_id)
+            for key, title, thread_id, space_kind, space_id in session.execute(query.where(key_column.in_(ids[kind]))):
+                space = (space_kind, space_id) if space_id is not None else None
+                places[(kind, key)] = ("" if space else title, thread_id, space)
     if ids.get("topic"):
         for key, title in session.execute(
             select(ForumTopic.id, ForumTopic.title).where(
                 ForumTopic.id.in_(ids["topic"]), ForumTopic.course_id == viewer.course_id
             )
         ):
-            places[("topic", key)] = (title, None)
+            places[("topic", key)] = (title, None, None)
     views = []
     for entry, person in rows:
-        where, link = places.get((entry.target_kind, entry.target_id), (None, None))
-        views.append(LogView(entry, person.display_name if person is not None else None, where, link))
+        where, link, space = places.get((entry.target_kind, entry.target_id), (None, None, None))
+        views.append(LogView(entry, person.display_name if person is not None else None, where, link, space))
     return views
 
 

@@ -1,0 +1,541 @@
+"""Mentoring spaces: a pairing's private page (members, threads, prompts) and the coordinators' overview.
+
+Thin views over :mod:`lti_tool.mentoring.spaces` (who is in a space and what a viewer may do there),
+:mod:`lti_tool.mentoring.discussions.pairs` (the space's threads, posts and moderation) and
+:mod:`lti_tool.mentoring.prompts` (structured prompts). Answers:
+
+* someone who is not in the space (another pair, another course or platform, an unknown id): 404;
+* a coordinator of an unmoderated program opening private content (a thread, a post): 403; they see the
+  space page with activity metadata only, and the posts someone reported (on the moderation page);
+* a member of an ended pairing writing anything: 403 (the history stays readable).
+
+Members must have accepted the current ground rules before entering (pages redirect to the rules, which
+come back here; actions are refused), as in the forums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import Forbidden as HttpForbidden
+from werkzeug.exceptions import NotFound as HttpNotFound
+
+from ..extensions import db
+from ..mentoring import discussions as ds
+from ..mentoring import prompts, spaces
+from ..mentoring.discussions import forums, moderation, pairs, rules
+from ..models import utcnow
+from .access import require_tool_session, tool_url
+from .discussions import _form_error, _int_arg, current_rules, moderation_sentence, viewer
+from .errors import render_http_error
+
+bp = Blueprint("spaces", __name__, url_prefix="/spaces")
+
+
+@bp.errorhandler(spaces.SpaceNotFound)
+@bp.errorhandler(ds.NotFound)
+def _not_found(err: Exception):
+    db.session.rollback()
+    return render_http_error(HttpNotFound())
+
+
+@bp.errorhandler(spaces.SpaceReadOnly)
+@bp.errorhandler(ds.Forbidden)
+def _forbidden(err: Exception):
+    db.session.rollback()
+    return render_http_error(HttpForbidden())
+
+
+def _is_coordinator() -> bool:
+    return g.membership.program_role == "coordinator"
+
+
+def load_access(kind: str, space_id: int) -> spaces.SpaceAccess:
+    """The viewer's access to a space of their course (``SpaceNotFound`` → 404 when they are not in it)."""
+    return spaces.access(db.session(), g.course.id, g.person.id, kind, space_id, is_coordinator=_is_coordinator())
+
+
+def in_space(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Load ``access`` for ``kind``/``space_id`` and gate on the ground rules (coordinators pass).
+
+    A page (GET) sends a member who has not accepted the current rules to them (and back here after);
+    an action is refused (403). Use under ``require_tool_session``.
+    """
+
+    @wraps(view)
+    def wrapper(kind: str, space_id: int, **kwargs: Any) -> Any:
+        access = load_access(kind, space_id)
+        if not rules.has_accepted(db.session(), viewer()):
+            db.session.rollback()
+            if request.method == "GET":
+                return redirect(tool_url("discussions.rules_page", space=access.space.key), code=303)
+            abort(403)
+        return view(access, **kwargs)
+
+    return wrapper
+
+
+def _days_since(when: datetime | None) -> int | None:
+    return None if when is None else max(0, (utcnow() - when).days)
+
+
+def _space_args(access: spaces.SpaceAccess) -> dict[str, Any]:
+    return {"kind": access.space.kind, "space_id": access.space.id}
+
+
+# --- the coordinators' overview ----------------------------------------------------------------------------
+
+
+@bp.route("/")
+@require_tool_session("coordinator")
+def overview():
+    """Every pairing of the course with activity metadata only: messages, last activity, days silent."""
+    session = db.session()
+    all_spaces = spaces.course_spaces(session, g.course.id, active_only=False)
+    activity = pairs.activity_by_space(session, g.course.id)
+    moderated = spaces.is_moderated(session, g.course.id)
+    prompt_set = prompts.prompt_set_kind(session, g.course.id)
+    progress = prompts.progress_by_space(session, g.course.id)
+    reports = moderation.open_report_count(session, viewer())
+    rows = []
+    for space in sorted(all_spaces, key=lambda s: (not s.active, s.id)):
+        act = activity.get((space.kind, space.id))
+        last = act.last_post_at if act else None
+        rows.append(
+            {
+                "space": space,
+                "activity": act,
+                "silent_days": _days_since(last or space.started_at) if space.active else None,
+                "waiting_on": _waiting_on(space, act),
+                "progress": progress.get((space.kind, space.id)),
+            }
+        )
+    session.commit()
+    return render_template(
+        "spaces/overview.html",
+        rows=rows,
+        moderated=moderated,
+        prompt_set=prompt_set,
+        open_reports=reports,
+        moderation=moderation_sentence(moderated),
+    )
+
+
+def _waiting_on(space: spaces.Space, act: pairs.SpaceActivity | None) -> str | None:
+    """Whose turn it is (metadata only): the members other than the last author, when a member wrote last."""
+    if act is None or act.last_author_id is None or act.last_author_id not in space.person_ids:
+        return None
+    others = [m.name for m in space.members if m.person_id != act.last_author_id]
+    return ", ".join(others) or None
+
+
+# --- a space -----------------------------------------------------------------------------------------------
+
+
+@bp.route("/<kind>/<int:space_id>/")
+@require_tool_session()
+@in_space
+def space(access: spaces.SpaceAccess):
+    """The space's hub: members, the confidentiality line, the current prompt and the private threads."""
+    session = db.session()
+    threads = pairs.space_threads(session, access) if access.may_read else []
+    act = pairs.activity_by_space(session, g.course.id).get((access.space.kind, access.space.id))
+    reported = pairs.reported_posts(session, access)
+    prompt = prompts.current_prompt(session, access.space)
+    version = current_rules()
+    session.commit()
+    return render_template(
+        "spaces/space.html",
+        access=access,
+        space=access.space,
+        threads=threads,
+        activity=act,
+        silent_days=_days_since((act.last_post_at if act else None) or access.space.started_at),
+        reported=reported,
+        prompt=prompt,
+        confidentiality=moderation_sentence(version.moderated),
+        can_moderate=pairs.may_moderate(access),
+        args=_space_args(access),
+        notice=request.args.get("notice", ""),
+    )
+
+
+@bp.route("/<kind>/<int:space_id>/threads/new", methods=["GET", "POST"])
+@require_tool_session()
+@in_space
+def new_thread(access: spaces.SpaceAccess):
+    """Start a private thread (optionally from the current prompt: its title and guidance prefilled)."""
+    session = db.session()
+    pairs.require_write(access)
+    values = {"title": "", "body": ""}
+    errors: dict[str, str] = {}
+    prompt = None
+    if request.method == "POST":
+        values = {"title": request.form.get("title", ""), "body": request.form.get("body", "")}
+        try:
+            thread = pairs.start_thread(session, access, title=values["title"], body=values["body"])
+        except ds.InvalidInput as err:
+            session.rollback()
+            errors = _form_error(err)
+        else:
+            session.commit()
+            return redirect(tool_url("spaces.thread", thread_id=thread.id, **_space_args(access)), code=303)
+    elif request.args.get("prompt"):
+        prompt = prompts.current_prompt(session, access.space)
+        if prompt is not None and prompt.key == request.args.get("prompt"):
+            values = {"title": prompt.title, "body": ""}
+        session.commit()
+    return render_template(
+        "spaces/thread_form.html",
+        access=access,
+        space=access.space,
+        prompt=prompt,
+        values=values,
+        errors=errors,
+        limit=forums.MAX_POST_CHARS,
+        args=_space_args(access),
+    ), (400 if errors else 200)
+
+
+def _render_thread(access: spaces.SpaceAccess, thread: Any, *, values=None, errors=None, status: int = 200):
+    session = db.session()
+    me = pairs.viewer_for(access)
+    page = pairs.thread_posts(
+        session,
+        access,
+        thread,
+        after=_int_arg("after"),
+        before=_int_arg("before"),
+        last=request.args.get("last") == "1",
+        mark=status == 200,
+    )
+    can_write = access.may_write
+    can_reply = can_write and (access.is_coordinator or not thread.is_locked)
+    reported = moderation.open_reports_by_post(session, me, [view.post.id for view in page.posts])
+    session.commit()
+    return render_template(
+        "spaces/thread.html",
+        access=access,
+        space=access.space,
+        thread=thread,
+        topic=None,
+        page=page,
+        me=me,
+        can_reply=can_reply,
+        can_write=can_write,
+        can_hide=pairs.may_moderate(access),
+        can_report=pairs.may_report(access),
+        can_moderate=pairs.may_moderate(access),
+        reported=reported,
+        post_ep="spaces",
+        ep_args=_space_args(access),
+        args=_space_args(access),
+        values=values or {"body": ""},
+        errors=errors or {},
+        limit=forums.MAX_POST_CHARS,
+    ), status
+
+
+@bp.route("/<kind>/<int:space_id>/threads/<int:thread_id>")
+@require_tool_session()
+@in_space
+def thread(access: spaces.SpaceAccess, thread_id: int):
+    """A page of a private thread (``after``/``before`` a post id, or ``last=1``); marks the posts read."""
+    return _render_thread(access, pairs.get_thread(db.session(), access, thread_id))
+
+
+@bp.route("/<kind>/<int:space_id>/threads/<int:thread_id>/reply", methods=["POST"])
+@require_tool_session()
+@in_space
+def reply(access: spaces.SpaceAccess, thread_id: int):
+    session = db.session()
+    found = pairs.get_thread(session, access, thread_id)
+    body = request.form.get("body", "")
+    try:
+        post = pairs.reply(session, access, found, body=body)
+    except ds.InvalidInput as err:
+        session.rollback()
+        return _render_thread(access, found, values={"body": body}, errors=_form_error(err), status=400)
+    session.commit()
+    return redirect(
+        tool_url("spaces.thread", thread_id=found.id, last=1, _anchor=f"post-{post.id}", **_space_args(access)),
+        code=303,
+    )
+
+
+@bp.route("/<kind>/<int:space_id>/threads/<int:thread_id>/lock", methods=["POST"])
+@require_tool_session("coordinator")
+@in_space
+def lock_thread(access: spaces.SpaceAccess, thread_id: int):
+    """Coordinators of a moderated program lock a pair thread or unlock it (logged)."""
+    session = db.session()
+    if not pairs.may_moderate(access):
+        raise ds.Forbidden()
+    found = pairs.get_thread(session, access, thread_id)
+    try:
+        pairs.set_locked(
+            session, access, found, locked=request.form.get("locked") == "1", reason=request.form.get("reason", "")
+        )
+    except ds.InvalidInput as err:
+        session.rollback()
+        return _render_thread(access, found, errors=_form_error(err), status=400)
+    session.commit()
+    return redirect(tool_url("spaces.thread", thread_id=found.id, **_space_args(access)), code=303)
+
+
+def _post_links(access: spaces.SpaceAccess, post: Any, thread: Any, action: str | None) -> dict[str, str]:
+    args = _space_args(access)
+    links = {"back_href": tool_url("spaces.thread", thread_id=thread.id, after=post.id - 1, **args)}
+    if action:
+        links["action_href"] = tool_url(f"spaces.{action}", post_id=post.id, **args)
+    return links
+
+
+@bp.route("/<kind>/<int:space_id>/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@require_tool_session()
+@in_space
+def edit_post(access: spaces.SpaceAccess, post_id: int):
+    """The author edits their own post; the earlier text is kept in the post's history."""
+    session = db.session()
+    post, found = pairs.get_post(session, access, post_id)
+    pairs.require_write(access)
+    if post.author_id != access.viewer_person_id or post.is_deleted or post.is_hidden:
+        raise ds.Forbidden()
+    values = {"body": post.body}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {"body": request.form.get("body", "")}
+        try:
+            pairs.edit_post(session, access, post, found, body=values["body"])
+        except ds.InvalidInput as err:
+            session.rollback()
+            errors = _form_error(err)
+        else:
+            session.commit()
+            return redirect(
+                tool_url(
+                    "spaces.thread",
+                    thread_id=found.id,
+                    after=post.id - 1,
+                    _anchor=f"post-{post.id}",
+                    **_space_args(access),
+                ),
+                code=303,
+            )
+    return render_template(
+        "discussions/post_edit.html",
+        post=post,
+        thread=found,
+        values=values,
+        errors=errors,
+        limit=forums.MAX_POST_CHARS,
+        **_post_links(access, post, found, "edit_post"),
+    ), (400 if errors else 200)
+
+
+@bp.route("/<kind>/<int:space_id>/posts/<int:post_id>/delete", methods=["POST"])
+@require_tool_session()
+@in_space
+def delete_post(access: spaces.SpaceAccess, post_id: int):
+    session = db.session()
+    post, found = pairs.get_post(session, access, post_id)
+    pairs.delete_post(session, access, post, found)
+    session.commit()
+    return redirect(
+        tool_url(
+            "spaces.thread", thread_id=found.id, after=post.id - 1, _anchor=f"post-{post.id}", **_space_args(access)
+        ),
+        code=303,
+    )
+
+
+@bp.route("/<kind>/<int:space_id>/posts/<int:post_id>/history")
+@require_tool_session()
+@in_space
+def post_history(access: spaces.SpaceAccess, post_id: int):
+    """Earlier versions of a post: moderating coordinators, and the author of a post that is not deleted."""
+    session = db.session()
+    post, found = pairs.get_post(session, access, post_id)
+    revisions = pairs.history(session, access, post)
+    author = forums.author_of(session, post.author_id)
+    session.commit()
+    return render_template(
+        "discussions/post_history.html",
+        post=post,
+        thread=found,
+        revisions=revisions,
+        author=author,
+        **_post_links(access, post, found, None),
+    )
+
+
+@bp.route("/<kind>/<int:space_id>/posts/<int:post_id>/report", methods=["GET", "POST"])
+@require_tool_session()
+@in_space
+def report_post(access: spaces.SpaceAccess, post_id: int):
+    """A member reports a post to the coordinators, who then see it even in an unmoderated program."""
+    session = db.session()
+    post, found = pairs.get_post(session, access, post_id)
+    if not pairs.may_report(access):
+        raise ds.Forbidden()
+    values = {"reason": ""}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {"reason": request.form.get("reason", "")}
+        try:
+            pairs.report(session, access, post, reason=values["reason"])
+        except ds.InvalidInput as err:
+            session.rollback()
+            errors = _form_error(err)
+        else:
+            session.commit()
+            return redirect(
+                tool_url("spaces.thread", thread_id=found.id, after=post.id - 1, reported=1, **_space_args(access)),
+                code=303,
+            )
+    return render_template(
+        "discussions/report.html",
+        post=post,
+        thread=found,
+        values=values,
+        errors=errors,
+        **_post_links(access, post, found, "report_post"),
+    ), (400 if errors else 200)
+
+
+@bp.route("/<kind>/<int:space_id>/posts/<int:post_id>/hide", methods=["GET", "POST"])
+@require_tool_session("coordinator")
+@in_space
+def hide_post(access: spaces.SpaceAccess, post_id: int):
+    """Coordinators hide a post (any post when moderated, a reported one otherwise), or show it again."""
+    session = db.session()
+    post, found = pairs.get_post_to_hide(session, access, post_id)
+    values = {"reason": ""}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        hidden = request.form.get("hidden", "1") == "1"
+        values = {"reason": request.form.get("reason", "")}
+        try:
+            pairs.set_hidden(session, access, post, hidden=hidden, reason=values["reason"])
+        except ds.InvalidInput as err:
+            session.rollback()
+            errors = _form_error(err)
+        else:
+            session.commit()
+            if access.may_read:
+                return redirect(
+                    tool_url(
+                        "spaces.thread",
+                        thread_id=found.id,
+                        after=post.id - 1,
+                        _anchor=f"post-{post.id}",
+                        **_space_args(access),
+                    ),
+                    code=303,
+                )
+            return redirect(tool_url("discussions.moderation_page"), code=303)
+    links = _post_links(access, post, found, "hide_post")
+    if not access.may_read:
+        links["back_href"] = tool_url("discussions.moderation_page")
+    return render_template("discussions/hide.html", post=post, thread=found, values=values, errors=errors, **links), (
+        400 if errors else 200
+    )
+
+
+# --- prompts -----------------------------------------------------------------------------------------------
+
+
+@bp.route("/<kind>/<int:space_id>/prompts/done", methods=["POST"])
+@require_tool_session()
+@in_space
+def prompt_done(access: spaces.SpaceAccess):
+    """The pair marks the current stage (or week) done; the Conclusions stage records the mentee's
+    commitment to action."""
+    session = db.session()
+    try:
+        prompts.complete_stage(
+            session,
+            access,
+            key=request.form.get("key", ""),
+            commitment=request.form.get("commitment", ""),
+        )
+    except prompts.PromptError as err:
+        session.rollback()
+        return _prompt_refused(access, err)
+    session.commit()
+    return redirect(tool_url("spaces.space", notice="stage_done", _anchor="prompt", **_space_args(access)), code=303)
+
+
+def _prompt_refused(access: spaces.SpaceAccess, err: prompts.PromptError):
+    session = db.session()
+    threads = pairs.space_threads(session, access) if access.may_read else []
+    act = pairs.activity_by_space(session, g.course.id).get((access.space.kind, access.space.id))
+    prompt = prompts.current_prompt(session, access.space)
+    version = current_rules()
+    session.commit()
+    return render_template(
+        "spaces/space.html",
+        access=access,
+        space=access.space,
+        threads=threads,
+        activity=act,
+        silent_days=_days_since((act.last_post_at if act else None) or access.space.started_at),
+        reported=pairs.reported_posts(session, access),
+        prompt=prompt,
+        confidentiality=moderation_sentence(version.moderated),
+        can_moderate=pairs.may_moderate(access),
+        args=_space_args(access),
+        notice="",
+        prompt_error=_(err.message),
+        commitment=request.form.get("commitment", ""),
+    ), 400
+
+
+@bp.route("/prompts", methods=["GET", "POST"])
+@require_tool_session("coordinator")
+def prompt_settings():
+    """Coordinators choose the course's prompt set (none, the Five Cs, a weekly schedule) and write the
+    weekly schedule."""
+    session = db.session()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        kind = request.form.get("kind", "")
+        weeks = prompts.parse_schedule_form(request.form)
+        try:
+            prompts.save_prompt_set(session, g.course.id, kind=kind, weeks=weeks, updated_by=g.person.id)
+        except prompts.ScheduleInvalid as err:
+            session.rollback()
+            errors = {f"{field}": _(message) for field, message in err.problems}
+            return render_template(
+                "spaces/prompts.html",
+                kind=kind,
+                weeks=weeks + [prompts.blank_week(len(weeks))],
+                errors=errors,
+                five_cs=prompts.five_cs(),
+            ), 400
+        session.commit()
+        return redirect(tool_url("spaces.prompt_settings", saved=1), code=303)
+    kind = prompts.prompt_set_kind(session, g.course.id)
+    weeks = prompts.schedule_form_rows(session, g.course.id)
+    session.commit()
+    return render_template(
+        "spaces/prompts.html",
+        kind=kind,
+        weeks=weeks + [prompts.blank_week(len(weeks))],
+        errors=errors,
+        five_cs=prompts.five_cs(),
+        saved=request.args.get("saved") == "1",
+    )
+
+
+@bp.app_template_global("my_spaces")
+def my_spaces() -> list[spaces.Space]:
+    """The viewer's mentoring spaces in this course, active first (for the home page's card)."""
+    if getattr(g, "membership", None) is None or g.membership.program_role == "coordinator":
+        return []
+    return spaces.spaces_of(db.session(), g.course.id, g.person.id)
