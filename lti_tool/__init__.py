@@ -59,6 +59,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .launch.views import bp as lti_bp
+    from .views.dashboard import bp as dashboard_bp
     from .views.activities import bp as activities_bp
     from .views.discussions import bp as discussions_bp
     from .views.grades import bp as grades_bp
@@ -79,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(roster_bp)
     app.register_blueprint(program_bp)
     app.register_blueprint(matching_bp)
+    app.register_blueprint(dashboard_bp)
     if app.config["SANDBOX_ENABLED"]:
         from .sandbox import init_app as init_sandbox
 

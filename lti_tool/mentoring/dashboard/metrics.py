@@ -1,0 +1,520 @@
+"""The coordinator's dashboard as pure queries: every figure for one course from a fixed number of statements.
+
+``course_overview(session, course_id, now=..., silent_days=14)`` reads the course's program participants,
+its mentorships, the pair threads' activity, reply times, pending switch requests and the latest matching
+run's unmatched list — each with one aggregate query (``GROUP BY``, window functions), never one query
+per pair or per person — and returns plain dataclasses the web layer renders, exports as CSV or charts.
+
+Definitions (the dashboard's help text says the same in words):
+
+* **Last contact** of a pair: its latest post in the pair's private threads (``Thread.space_kind ==
+  "pair"``, ``space_id`` = the mentorship's id).
+* **Silent** pair: an active pair whose last contact is ``silent_days`` or more days ago, or that has had
+  no contact at all ``silent_days`` days after the pairing was approved. Otherwise it is **active**.
+* **Reply time**: when a member posts after the other member, the time since the *first* post of the
+  other member's unanswered run (A at 9:00, A at 10:00, B at 12:00 → 3 hours). Only the two members'
+  posts count. The **median** is over every reply in the pair's (or the course's) threads.
+* **Unmatched**: an active participant who would be matched as a mentee (mentees, peers, and volunteers
+  whose mentor offer is not approved) with no active pairing; the latest matching run says why.
+* **At risk**: a pair or person with at least one reason (see ``REASONS``); reasons are codes with
+  parameters so that the view can say them in the reader's language.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, cast, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from ...models import MatchRun, Membership, Mentorship, Participant, Person, Post, Program, SwitchRequest, Thread
+from ...models.base import UTCDateTime, utcnow
+from ...models.discussions import SPACE_PAIR
+from .sql import seconds_between
+
+DEFAULT_SILENT_DAYS = 14
+MIN_SILENT_DAYS, MAX_SILENT_DAYS = 1, 365
+WEEKS_SHOWN = 12
+DAY = 86400.0
+
+# Reason codes of the at-risk list (the view words them; params in brackets).
+REASONS = (
+    "silent",  # [days] no contact for N days
+    "no_contact",  # [days] no contact at all since the pairing was approved N days ago
+    "switch_pending",  # [days] a member asked to change the pairing N days ago
+    "unmatched",  # [role, code, params] not matched (the run's reason, when there is one)
+)
+
+
+def display_name(name: str | None, given: str | None, family: str | None, sub: str) -> str:
+    """``Person.display_name`` from columns (the dashboard reads names without loading 2,000 entities)."""
+    full = name or " ".join(p for p in (given, family) if p)
+    return full or f"Participant {sub[-6:].upper()}"
+
+
+def clamp_silent_days(value: object) -> int:
+    """The coordinator's silence threshold, in days, within sane bounds (bad input → the default)."""
+    try:
+        days = int(str(value))
+    except (TypeError, ValueError):
+        return DEFAULT_SILENT_DAYS
+    return min(max(days, MIN_SILENT_DAYS), MAX_SILENT_DAYS)
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class PersonRow:
+    participant_id: int
+    person_id: int
+    name: str
+    role: str  # "mentee", "mentor" or "peer" (as matching sees them)
+    active: bool  # still an active member of the course
+    pairs: int = 0  # active pairings (as mentee or mentor)
+    pair_posts: int = 0
+    forum_posts: int = 0
+    last_post_at: datetime | None = None
+    unmatched: Reason | None = None
+
+
+@dataclass
+class PairRow:
+    id: int
+    mentee: PersonRow
+    mentor: PersonRow
+    approved_at: datetime
+    ended_at: datetime | None
+    threads: int = 0
+    posts: int = 0
+    last_contact_at: datetime | None = None
+    days_since_contact: int | None = None  # None: never in contact
+    days_since_approved: int = 0
+    replies: int = 0
+    median_reply_seconds: float | None = None
+    switch_pending_since: datetime | None = None
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def silent(self) -> bool:
+        return any(r.code in ("silent", "no_contact") for r in self.reasons)
+
+    @property
+    def status(self) -> str:
+        """``"ended"``, ``"silent"`` or ``"active"``."""
+        if not self.active:
+            return "ended"
+        return "silent" if self.silent else "active"
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    """One entry of the at-risk list: a pair (``pair`` set) or an unmatched person (``person`` set)."""
+
+    reasons: tuple[Reason, ...]
+    pair: PairRow | None = None
+    person: PersonRow | None = None
+
+    @property
+    def label(self) -> str:
+        if self.pair is not None:
+            return f"{self.pair.mentee.name} – {self.pair.mentor.name}"
+        return self.person.name if self.person else "?"
+
+
+@dataclass(frozen=True)
+class WeekBucket:
+    start: datetime  # the week runs from ``start`` (inclusive) for 7 days, the last one ending at ``now``
+    posts: int
+
+
+@dataclass(frozen=True)
+class ContactBucket:
+    key: str  # "0-6", "7-13", ..., "never"
+    low: int | None
+    high: int | None  # inclusive; None: open-ended
+    pairs: int
+    silent: bool  # every pair in the bucket is past the threshold
+
+
+@dataclass
+class Overview:
+    course_id: int
+    now: datetime
+    silent_days: int
+    pairs: list[PairRow]
+    people: list[PersonRow]
+    at_risk: list[AtRisk]
+    weeks: list[WeekBucket]
+    contact_buckets: list[ContactBucket]
+    median_reply_seconds: float | None
+    replies: int
+    last_run_at: datetime | None
+
+    @property
+    def active_pairs(self) -> list[PairRow]:
+        return [p for p in self.pairs if p.active]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        active = self.active_pairs
+        return {
+            "pairs": len(active),
+            "pairs_ended": len(self.pairs) - len(active),
+            "pairs_active": sum(1 for p in active if not p.silent),
+            "pairs_silent": sum(1 for p in active if p.silent),
+            "people": sum(1 for p in self.people if p.active),
+            "matched": sum(1 for p in self.people if p.active and p.pairs),
+            "unmatched": sum(1 for p in self.people if p.unmatched is not None),
+            "mentors_free": sum(1 for p in self.people if p.active and p.role == "mentor" and not p.pairs),
+            "switch_pending": sum(1 for p in active if p.switch_pending_since is not None),
+            "at_risk": len(self.at_risk),
+            "posts": sum(p.posts for p in self.pairs),
+        }
+
+
+# --- queries (each one statement) -----------------------------------------------------------------------
+
+
+def _people(session: Session, course_id: int) -> dict[int, PersonRow]:
+    rows = session.execute(
+        select(
+            Participant.id,
+            Participant.role,
+            Participant.mentor_status,
+            Membership.is_active,
+            Person.id,
+            Person.name,
+            Person.given_name,
+            Person.family_name,
+            Person.sub,
+        )
+        .join(Program, Program.id == Participant.program_id)
+        .join(Membership, Membership.id == Participant.membership_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(Program.course_id == course_id)
+        .order_by(Participant.id)
+    ).all()
+    people: dict[int, PersonRow] = {}
+    for pid, role, status, is_active, person_id, name, given, family, sub in rows:
+        seen_as = "peer" if role == "both" else "mentor" if role == "mentor" and status == "approved" else "mentee"
+        people[pid] = PersonRow(pid, person_id, display_name(name, given, family, sub), seen_as, bool(is_active))
+    return people
+
+
+def _mentorships(session: Session, course_id: int) -> list[tuple[int, int, int, datetime, datetime | None]]:
+    return [
+        (ms_id, mentee_id, mentor_id, approved, ended)
+        for ms_id, mentee_id, mentor_id, approved, ended in session.execute(
+            select(
+                Mentorship.id, Mentorship.mentee_id, Mentorship.mentor_id, Mentorship.approved_at, Mentorship.ended_at
+            )
+            .where(Mentorship.course_id == course_id)
+            .order_by(Mentorship.id)
+        ).all()
+    ]
+
+
+def _thread_activity(session: Session, course_id: int) -> dict[int, tuple[int, int, datetime | None]]:
+    """Per pair: (threads, posts, last post time), from the threads' own counters."""
+    rows = session.execute(
+        select(Thread.space_id, func.count(Thread.id), func.sum(Thread.post_count), func.max(Thread.last_post_at))
+        .where(Thread.course_id == course_id, Thread.space_kind == SPACE_PAIR)
+        .group_by(Thread.space_id)
+    ).all()
+    out: dict[int, tuple[int, int, datetime | None]] = {}
+    for space_id, threads, posts, last in rows:
+        if space_id is not None:
+            out[int(space_id)] = (int(threads or 0), int(posts or 0), _as_utc(last))
+    return out
+
+
+def _as_utc(value: object) -> datetime | None:
+    """An aggregate (``max``) loses the column type on SQLite: read it back as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return UTCDateTime().process_result_value(value, None)
+
+
+def _member_posts(course_id: int):  # type: ignore[no-untyped-def]
+    """Posts in the course's pair threads written by one of the pair's two members (a selectable)."""
+    mentee, mentor = aliased(Participant), aliased(Participant)
+    mentee_m, mentor_m = aliased(Membership), aliased(Membership)
+    return (
+        select(
+            Thread.space_id.label("space_id"),
+            Post.thread_id.label("thread_id"),
+            Post.id.label("post_id"),
+            Post.author_id.label("author_id"),
+            Post.created_at.label("created_at"),
+        )
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Mentorship, Mentorship.id == Thread.space_id)
+        .join(mentee, mentee.id == Mentorship.mentee_id)
+        .join(mentee_m, mentee_m.id == mentee.membership_id)
+        .join(mentor, mentor.id == Mentorship.mentor_id)
+        .join(mentor_m, mentor_m.id == mentor.membership_id)
+        .where(
+            Thread.course_id == course_id,
+            Thread.space_kind == SPACE_PAIR,
+            Mentorship.course_id == course_id,
+            or_(Post.author_id == mentee_m.person_id, Post.author_id == mentor_m.person_id),
+        )
+    )
+
+
+def _reply_seconds(session: Session, course_id: int) -> dict[int, list[float]]:
+    """Per pair: every reply time in seconds (see the module doc), computed by the database in one query."""
+    posts = _member_posts(course_id).subquery()
+    order = (posts.c.created_at, posts.c.post_id)
+    marked = select(
+        posts,
+        func.lag(posts.c.author_id).over(partition_by=posts.c.thread_id, order_by=order).label("prev_author"),
+    ).subquery()
+    # A "run start" is a post whose previous post in the thread is by the other member (or the first post).
+    starts = (
+        select(
+            marked.c.space_id,
+            marked.c.created_at,
+            func.lag(marked.c.created_at)
+            .over(partition_by=marked.c.thread_id, order_by=(marked.c.created_at, marked.c.post_id))
+            .label("prev_start"),
+        )
+        .where(or_(marked.c.prev_author.is_(None), marked.c.prev_author != marked.c.author_id))
+        .subquery()
+    )
+    rows = session.execute(
+        select(starts.c.space_id, seconds_between(starts.c.created_at, starts.c.prev_start)).where(
+            starts.c.prev_start.is_not(None)
+        )
+    ).all()
+    out: dict[int, list[float]] = defaultdict(list)
+    for space_id, seconds in rows:
+        out[int(space_id)].append(max(float(seconds), 0.0))
+    return out
+
+
+def _weekly_posts(session: Session, course_id: int, now: datetime) -> list[WeekBucket]:
+    """Posts in pair threads per 7-day week, the last ``WEEKS_SHOWN`` weeks ending now (one GROUP BY)."""
+    since = now - timedelta(weeks=WEEKS_SHOWN)
+    at = literal(now, UTCDateTime())
+    bucket = cast(func.floor(seconds_between(at, Post.created_at) / (7 * DAY)), Integer).label("bucket")
+    rows = session.execute(
+        select(bucket, func.count(Post.id))
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(
+            Thread.course_id == course_id,
+            Thread.space_kind == SPACE_PAIR,
+            Post.created_at > since,
+            Post.created_at <= now,
+        )
+        .group_by(bucket)
+    ).all()
+    counts = {int(b): int(n) for b, n in rows if b is not None}
+    return [
+        WeekBucket(start=now - timedelta(weeks=ago + 1), posts=counts.get(ago, 0))
+        for ago in range(WEEKS_SHOWN - 1, -1, -1)
+    ]
+
+
+def _posts_by_person(session: Session, course_id: int) -> dict[int, tuple[int, int, datetime | None]]:
+    """Per person id: (posts in pair threads, posts in forums, last post time) — one GROUP BY."""
+    rows = session.execute(
+        select(Post.author_id, Thread.space_kind, func.count(Post.id), func.max(Post.created_at))
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(Thread.course_id == course_id, Post.author_id.is_not(None))
+        .group_by(Post.author_id, Thread.space_kind)
+    ).all()
+    out: dict[int, tuple[int, int, datetime | None]] = {}
+    for author, kind, count, last in rows:
+        if author is None:
+            continue
+        pair, forum, latest = out.get(int(author), (0, 0, None))
+        if kind == SPACE_PAIR:
+            pair += int(count)
+        else:
+            forum += int(count)
+        last_at = _as_utc(last)
+        if last_at is not None and (latest is None or last_at > latest):
+            latest = last_at
+        out[int(author)] = (pair, forum, latest)
+    return out
+
+
+def _pending_switches(session: Session, course_id: int) -> dict[int, datetime]:
+    rows = session.execute(
+        select(SwitchRequest.mentorship_id, func.min(SwitchRequest.created_at))
+        .join(Mentorship, Mentorship.id == SwitchRequest.mentorship_id)
+        .where(Mentorship.course_id == course_id, SwitchRequest.status == "pending")
+        .group_by(SwitchRequest.mentorship_id)
+    ).all()
+    return {int(ms): at for ms, at in ((ms, _as_utc(at)) for ms, at in rows) if at is not None}
+
+
+def _latest_unmatched(session: Session, course_id: int) -> tuple[datetime | None, dict[int, Reason]]:
+    row = session.execute(
+        select(MatchRun.created_at, MatchRun.unmatched)
+        .where(MatchRun.course_id == course_id)
+        .order_by(MatchRun.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, {}
+    created, unmatched = row
+    reasons: dict[int, Reason] = {}
+    for entry in unmatched or []:
+        try:
+            reasons[int(entry["participant_id"])] = Reason(str(entry["code"]), dict(entry.get("params") or {}))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return created, reasons
+
+
+# --- assembly -------------------------------------------------------------------------------------------
+
+
+def _days(seconds: float) -> int:
+    return max(int(seconds // DAY), 0)
+
+
+def median(values: Iterable[float]) -> float | None:
+    data = list(values)
+    return float(statistics.median(data)) if data else None
+
+
+def contact_buckets(pairs: Iterable[PairRow], silent_days: int) -> list[ContactBucket]:
+    """Active pairs by days since last contact: weekly bands up to four weeks, then "28+" and "never"."""
+    bands: list[tuple[str, int | None, int | None]] = [
+        ("0-6", 0, 6),
+        ("7-13", 7, 13),
+        ("14-20", 14, 20),
+        ("21-27", 21, 27),
+        ("28+", 28, None),
+        ("never", None, None),
+    ]
+    counts = dict.fromkeys((key for key, _lo, _hi in bands), 0)
+    for pair in pairs:
+        if not pair.active:
+            continue
+        days = pair.days_since_contact
+        if days is None:
+            counts["never"] += 1
+            continue
+        for key, low, high in bands:
+            if low is not None and days >= low and (high is None or days <= high):
+                counts[key] += 1
+                break
+    return [
+        ContactBucket(key, low, high, counts[key], silent=low is not None and low >= silent_days)
+        for key, low, high in bands
+    ]
+
+
+def course_overview(
+    session: Session, course_id: int, *, now: datetime | None = None, silent_days: int = DEFAULT_SILENT_DAYS
+) -> Overview:
+    """Every dashboard figure of one course (a fixed number of queries, whatever the course's size)."""
+    now = now or utcnow()
+    silent_days = clamp_silent_days(silent_days)
+    people = _people(session, course_id)
+    ships = _mentorships(session, course_id)
+    activity = _thread_activity(session, course_id)
+    replies = _reply_seconds(session, course_id)
+    switches = _pending_switches(session, course_id)
+    last_run_at, unmatched_reasons = _latest_unmatched(session, course_id)
+    by_person = _posts_by_person(session, course_id)
+    weeks = _weekly_posts(session, course_id, now)
+
+    pairs: list[PairRow] = []
+    for ms_id, mentee_id, mentor_id, approved_at, ended_at in ships:
+        mentee, mentor = people.get(mentee_id), people.get(mentor_id)
+        if mentee is None or mentor is None:
+            continue  # a participant row removed under the pairing; nothing sensible to show
+        threads, posts, last = activity.get(ms_id, (0, 0, None))
+        gaps = replies.get(ms_id, [])
+        pair = PairRow(
+            id=ms_id,
+            mentee=mentee,
+            mentor=mentor,
+            approved_at=approved_at,
+            ended_at=ended_at,
+            threads=threads,
+            posts=posts,
+            last_contact_at=last,
+            days_since_contact=_days((now - last).total_seconds()) if last else None,
+            days_since_approved=_days((now - approved_at).total_seconds()),
+            replies=len(gaps),
+            median_reply_seconds=median(gaps),
+            switch_pending_since=switches.get(ms_id) if ended_at is None else None,
+        )
+        if pair.active:
+            mentee.pairs += 1
+            mentor.pairs += 1
+            pair.reasons = pair_reasons(pair, now, silent_days)
+        pairs.append(pair)
+
+    for person in people.values():
+        pair_posts, forum_posts, last_post = by_person.get(person.person_id, (0, 0, None))
+        person.pair_posts, person.forum_posts, person.last_post_at = pair_posts, forum_posts, last_post
+        if person.active and person.role in ("mentee", "peer") and not person.pairs:
+            reason = unmatched_reasons.get(person.participant_id)
+            params: dict[str, object] = {"role": person.role}
+            if reason is not None:
+                params.update(code=reason.code, params=reason.params)
+            person.unmatched = Reason("unmatched", params)
+
+    at_risk = [AtRisk(tuple(p.reasons), pair=p) for p in pairs if p.active and p.reasons]
+    at_risk.sort(key=_risk_order)
+    at_risk += [
+        AtRisk((p.unmatched,), person=p)
+        for p in sorted(people.values(), key=lambda p: p.name.casefold())
+        if p.unmatched
+    ]
+    all_gaps = [g for gaps in replies.values() for g in gaps]
+    return Overview(
+        course_id=course_id,
+        now=now,
+        silent_days=silent_days,
+        pairs=pairs,
+        people=list(people.values()),
+        at_risk=at_risk,
+        weeks=weeks,
+        contact_buckets=contact_buckets(pairs, silent_days),
+        median_reply_seconds=median(all_gaps),
+        replies=len(all_gaps),
+        last_run_at=last_run_at,
+    )
+
+
+def pair_reasons(pair: PairRow, now: datetime, silent_days: int) -> list[Reason]:
+    """Why an active pair is at risk (empty: it is not)."""
+    reasons: list[Reason] = []
+    if pair.days_since_contact is None:
+        if pair.days_since_approved >= silent_days:
+            reasons.append(Reason("no_contact", {"days": pair.days_since_approved}))
+    elif pair.days_since_contact >= silent_days:
+        reasons.append(Reason("silent", {"days": pair.days_since_contact}))
+    if pair.switch_pending_since is not None:
+        reasons.append(Reason("switch_pending", {"days": _days((now - pair.switch_pending_since).total_seconds())}))
+    return reasons
+
+
+def _risk_order(entry: AtRisk) -> tuple[int, int, str]:
+    pair = entry.pair
+    assert pair is not None
+    silence = pair.days_since_contact if pair.days_since_contact is not None else pair.days_since_approved
+    return (-len(entry.reasons), -silence, entry.label.casefold())

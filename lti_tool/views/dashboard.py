@@ -1,0 +1,322 @@
+"""The coordinator's dashboard: how the pairs are doing, who is at risk and why, charts, timelines, CSV.
+
+Thin views over :mod:`lti_tool.mentoring.dashboard`: the metrics come from a fixed number of aggregate
+queries for ``g.course`` (whatever its size); this module words the reasons in the reader's language,
+turns figures into chart geometry and streams the CSV exports. Coordinators only; a pair of another
+course (or one the coordinator may not enter) is "not found".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
+from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..mentoring import spaces
+from ..mentoring.dashboard import (
+    DEFAULT_SILENT_DAYS,
+    AtRisk,
+    BarChart,
+    Overview,
+    PairRow,
+    Reason,
+    bar_chart,
+    clamp_silent_days,
+    course_overview,
+    csv_lines,
+    pair_timeline,
+)
+from ..mentoring.dashboard.export import Cell
+from ..mentoring.matching.reasons import render_unmatched
+from .access import require_tool_session
+from .templating import role_label, viewer_zone
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+EXPORTS = ("pairs", "at-risk", "people")
+
+
+def _silent_days() -> int:
+    return clamp_silent_days(request.args.get("silent_days", DEFAULT_SILENT_DAYS))
+
+
+def _gettext(text: str) -> str:
+    return _(text)  # engine templates; English when the catalog has no translation
+
+
+def reason_text(reason: Reason) -> str:
+    """One at-risk reason in words, in the reader's language."""
+    days = int(str(reason.params.get("days", 0)))
+    if reason.code == "silent":
+        return ngettext("No contact for %(num)d day", "No contact for %(num)d days", days)
+    if reason.code == "no_contact":
+        return ngettext(
+            "No contact since the pairing was approved %(num)d day ago",
+            "No contact since the pairing was approved %(num)d days ago",
+            days,
+        )
+    if reason.code == "switch_pending":
+        if days == 0:
+            return _("A member asked today to change the pairing")
+        return ngettext(
+            "A member asked %(num)d day ago to change the pairing",
+            "A member asked %(num)d days ago to change the pairing",
+            days,
+        )
+    if reason.code == "unmatched":
+        code = reason.params.get("code")
+        if code:
+            params = reason.params.get("params")
+            why = render_unmatched(str(code), params if isinstance(params, dict) else {}, _gettext)
+            return _("Not matched: %(reason)s", reason=why)
+        return _("Not matched yet")
+    return reason.code
+
+
+def duration_text(seconds: float | None) -> str:
+    """A reply time for people: minutes under an hour, hours under two days, then days."""
+    if seconds is None:
+        return "—"
+    minutes = seconds / 60
+    if minutes < 60:
+        return ngettext("%(num)d minute", "%(num)d minutes", max(int(round(minutes)), 0))
+    hours = minutes / 60
+    if hours < 48:
+        return _("%(value)s hours", value=format_decimal(round(hours, 1)))
+    return _("%(value)s days", value=format_decimal(round(hours / 24, 1)))
+
+
+def status_text(pair: PairRow) -> str:
+    return {"active": _("Active"), "silent": _("Silent"), "ended": _("Ended")}[pair.status]
+
+
+def person_role_text(role: str) -> str:
+    return _("Peer") if role == "peer" else role_label(role)
+
+
+def _week_chart(overview: Overview) -> tuple[BarChart, str]:
+    zone = viewer_zone()
+    items = [(format_date(w.start.astimezone(zone), "d MMM"), float(w.posts), "") for w in overview.weeks]
+    chart = bar_chart(items)
+    desc = _(
+        "Posts in pair threads per week, oldest week first: %(values)s.",
+        values="; ".join(f"{label}: {int(value)}" for label, value, _t in items),
+    )
+    return chart, desc
+
+
+def _contact_label(key: str) -> str:
+    if key == "never":
+        return _("Never")
+    if key.endswith("+"):
+        return _("%(num)s+ days", num=key[:-1])
+    low, high = key.split("-")
+    return _("%(low)s–%(high)s days", low=low, high=high)
+
+
+def _contact_chart(overview: Overview) -> tuple[BarChart, str]:
+    items = [
+        (_contact_label(b.key), float(b.pairs), "warn" if b.silent else "muted" if b.key == "never" else "")
+        for b in overview.contact_buckets
+    ]
+    chart = bar_chart(items)
+    desc = _(
+        "Active pairs by days since their last contact (silent after %(days)d days): %(values)s.",
+        days=overview.silent_days,
+        values="; ".join(f"{label}: {int(value)}" for label, value, _t in items),
+    )
+    return chart, desc
+
+
+@bp.route("/")
+@require_tool_session("coordinator")
+def index():
+    """Figures, charts and the at-risk list for the whole course; every pair with its metrics."""
+    overview = course_overview(db.session(), g.course.id, silent_days=_silent_days())
+    week_chart, week_desc = _week_chart(overview)
+    contact_chart, contact_desc = _contact_chart(overview)
+    db.session.commit()
+    pairs = sorted(
+        overview.active_pairs,
+        key=lambda p: (
+            -(p.days_since_contact if p.days_since_contact is not None else p.days_since_approved + 10_000),
+            p.mentee.name.casefold(),
+        ),
+    )
+    return render_template(
+        "dashboard/index.html",
+        overview=overview,
+        counts=overview.counts,
+        pairs=pairs,
+        week_chart=week_chart,
+        week_desc=week_desc,
+        contact_chart=contact_chart,
+        contact_desc=contact_desc,
+        reason_text=reason_text,
+        duration_text=duration_text,
+        status_text=status_text,
+        person_role_text=person_role_text,
+        exports=EXPORTS,
+        default_silent_days=DEFAULT_SILENT_DAYS,
+    )
+
+
+@bp.route("/pairs/<int:pair_id>")
+@require_tool_session("coordinator")
+def pair(pair_id: int):
+    """One pair's timeline: pairing, posts (text only in a moderated program), switch requests."""
+    session = db.session()
+    try:
+        access = spaces.access(session, g.course.id, g.person.id, spaces.PAIR, pair_id, is_coordinator=True)
+    except spaces.SpaceNotFound:
+        abort(404)
+    timeline = pair_timeline(session, access)
+    db.session.commit()
+    return render_template(
+        "dashboard/pair.html", space=access.space, timeline=timeline, event_text=event_text, role_label=role_label
+    )
+
+
+def event_text(kind: str, params: dict[str, object]) -> str:
+    if kind == "approved":
+        return _("Pairing approved")
+    if kind == "ended":
+        return _("Pairing ended")
+    if kind == "switch_requested":
+        return _("Asked to change the pairing")
+    if kind == "switch_approved":
+        return _("Change request approved")
+    if kind == "switch_declined":
+        return _("Change request declined")
+    if kind == "post":
+        state = params.get("state")
+        if "title" in params:
+            text = _("Posted in “%(title)s”", title=params["title"])
+        else:
+            text = _("Posted in private thread %(num)s", num=params.get("thread"))
+        if state == "deleted":
+            text += " " + _("(deleted)")
+        elif state == "hidden":
+            text += " " + _("(hidden by a moderator)")
+        return text
+    return kind
+
+
+# --- CSV export -----------------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+def _hours(seconds: float | None) -> float | str:
+    return round(seconds / 3600, 2) if seconds is not None else ""
+
+
+def _pairs_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]]:
+    header = [
+        _("Pair id"),
+        _("Mentee"),
+        _("Mentor"),
+        _("Status"),
+        _("Approved (UTC)"),
+        _("Ended (UTC)"),
+        _("Threads"),
+        _("Posts"),
+        _("Last contact (UTC)"),
+        _("Days since contact"),
+        _("Replies"),
+        _("Median reply time (hours)"),
+        _("Change requested (UTC)"),
+        _("At risk because"),
+    ]
+    rows = (
+        [
+            p.id,
+            p.mentee.name,
+            p.mentor.name,
+            status_text(p),
+            _iso(p.approved_at),
+            _iso(p.ended_at),
+            p.threads,
+            p.posts,
+            _iso(p.last_contact_at),
+            p.days_since_contact if p.days_since_contact is not None else "",
+            p.replies,
+            _hours(p.median_reply_seconds),
+            _iso(p.switch_pending_since),
+            "; ".join(reason_text(r) for r in p.reasons),
+        ]
+        for p in overview.pairs
+    )
+    return header, rows
+
+
+def _at_risk_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]]:
+    header = [_("Kind"), _("Pair id"), _("Mentee or person"), _("Mentor"), _("At risk because")]
+
+    def row(entry: AtRisk) -> list[Cell]:
+        reasons = "; ".join(reason_text(r) for r in entry.reasons)
+        if entry.pair is not None:
+            return [_("Pair"), entry.pair.id, entry.pair.mentee.name, entry.pair.mentor.name, reasons]
+        person = entry.person
+        return [_("Person"), "", person.name if person else "", "", reasons]
+
+    return header, (row(e) for e in overview.at_risk)
+
+
+def _people_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]]:
+    header = [
+        _("Name"),
+        _("Role"),
+        _("In the course"),
+        _("Active pairings"),
+        _("Posts in pair threads"),
+        _("Posts in forums"),
+        _("Last post (UTC)"),
+        _("Not matched because"),
+    ]
+    rows = (
+        [
+            p.name,
+            person_role_text(p.role),
+            _("yes") if p.active else _("no"),
+            p.pairs,
+            p.pair_posts,
+            p.forum_posts,
+            _iso(p.last_post_at),
+            reason_text(p.unmatched) if p.unmatched else "",
+        ]
+        for p in sorted(overview.people, key=lambda p: p.name.casefold())
+    )
+    return header, rows
+
+
+@bp.route("/export/<name>.csv")
+@require_tool_session("coordinator")
+def export(name: str) -> Response:
+    """Stream one CSV (pairs, at-risk list, or per-person participation), UTF-8 with BOM, formula-safe."""
+    builders = {"pairs": _pairs_csv, "at-risk": _at_risk_csv, "people": _people_csv}
+    if name not in builders:
+        abort(404)
+    overview = course_overview(db.session(), g.course.id, silent_days=_silent_days())
+    db.session.commit()
+    header, rows = builders[name](overview)
+    filename = f"mentoring-{name}-{g.course.id}-{overview.now:%Y%m%d}.csv"
+
+    def generate() -> Iterator[str]:
+        yield from csv_lines(header, rows)
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
