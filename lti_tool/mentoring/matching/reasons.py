@@ -44,6 +44,7 @@ UNMATCHED_TEMPLATES: dict[str, str] = {
     "no_co_mentor": "no compatible co-mentor was left",
     "no_compatible_peer": "no other learner meets all the rules of the program with them",
     "no_group_left": "every group that fits them is full",
+    "removed_by_coordinator": "taken out of the proposal by a coordinator",
 }
 
 
