@@ -4,8 +4,20 @@ threads, reports in unmoderated programs, and structured prompts (the Five Cs an
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from lti_tool.extensions import db
+from lti_tool.models import ModerationLog
+
 from .test_discussions import location, path_of
-from .test_space_support import pair_course, pair_reply, start_pair_thread
+from .test_space_support import (
+    end_pair,
+    last_post_id,
+    pair_course,
+    pair_reply,
+    set_moderated,
+    start_pair_thread,
+)
 
 SECRET = "Pair-secret-91c4"
 
@@ -54,3 +66,205 @@ def test_pair_members_talk_in_their_private_thread(live):
     assert coordinator_space.soup.find(id="metadata-only") is not None
     assert SECRET not in coordinator_space.text and "Hello mentor" not in coordinator_space.text
     assert course.coordinator.get(f"{pair.base}/threads/{thread_id}").status == 403
+
+
+def test_rules_gate_sends_members_to_the_rules_and_back(live):
+    course = pair_course(live)
+    pair = course.pairs[0]
+    set_moderated(course.coordinator, True)  # a new version: members must accept again
+    page = pair.mentor.get(f"{pair.base}/")
+    assert page.status == 303
+    path, query = path_of(location(page))
+    assert path == "/discussions/rules" and query == {"space": f"pair-{pair.space_id}"}
+    assert pair.mentor.post(f"{pair.base}/threads/new", {"title": "x", "body": "y"}).status == 403
+    rules = pair.mentor.get("/discussions/rules", space=f"pair-{pair.space_id}")
+    done = pair.mentor.submit(rules, "form.accept-rules")
+    assert path_of(location(done))[0] == f"{pair.base}/"
+    space = pair.mentor.get(f"{pair.base}/")
+    assert space.status == 200
+    assert "is moderated" in space.soup.find(id="confidentiality").get_text()
+
+
+def test_ended_pairing_keeps_a_read_only_history(live):
+    course = pair_course(live)
+    pair = course.pairs[0]
+    thread_id = start_pair_thread(pair.mentor, pair, "Before the end", f"Old message {SECRET}")
+    post_id = last_post_id(live, thread_id)
+    end_pair(live, pair.space_id)
+    home = pair.mentee.get("/space/")
+    assert "ended" in home.soup.find(id="spaces-card").get_text()
+    page = pair.mentee.get(f"{pair.base}/")
+    assert page.status == 200 and page.soup.find(id="space-ended") is not None
+    assert "Start a thread" not in page.soup.find(id="threads").get_text()
+    thread = pair.mentee.get(f"{pair.base}/threads/{thread_id}")
+    assert thread.status == 200 and SECRET in thread.text
+    assert thread.soup.select_one("form.reply-form") is None
+    assert pair_reply(pair.mentee, pair, thread_id, "too late").status == 403
+    assert pair.mentee.post(f"{pair.base}/threads/new", {"title": "New", "body": "New"}).status == 403
+    assert pair.mentor.post(f"{pair.base}/posts/{post_id}/edit", {"body": "rewritten"}).status == 403
+    assert pair.mentor.post(f"{pair.base}/posts/{post_id}/delete", {}).status == 403
+    # A member can still report what was said.
+    reported = pair.mentee.post(f"{pair.base}/posts/{post_id}/report", {"reason": "Looking back, not ok"})
+    assert reported.status == 303
+
+
+def test_edit_delete_and_history_in_a_pair_thread(live):
+    course = pair_course(live)
+    pair = course.pairs[0]
+    thread_id = start_pair_thread(pair.mentee, pair, "Drafts", "First version")
+    post_id = last_post_id(live, thread_id)
+    form = pair.mentee.get(f"{pair.base}/posts/{post_id}/edit")
+    assert form.status == 200
+    too_long = pair.mentee.post(f"{pair.base}/posts/{post_id}/edit", {"body": "x" * 20_001})
+    assert too_long.status == 400 and "at most 20,000 characters" in too_long.text
+    assert too_long.soup.find("textarea", id="body").get_text() == "x" * 20_001
+    edited = pair.mentee.post(f"{pair.base}/posts/{post_id}/edit", {"body": "Second <script>x</script> version"})
+    assert location(edited)
+    thread = pair.mentee.get(f"{pair.base}/threads/{thread_id}")
+    body = thread.soup.select_one(f"#post-{post_id} .post-body")
+    assert "Second" in body.get_text() and body.find("script") is None
+    history = pair.mentee.get(f"{pair.base}/posts/{post_id}/history")
+    assert history.status == 200 and "First version" in history.text
+    assert pair.mentor.get(f"{pair.base}/posts/{post_id}/history").status == 403
+    assert pair.mentor.post(f"{pair.base}/posts/{post_id}/edit", {"body": "not mine"}).status == 403
+    assert location(pair.mentee.post(f"{pair.base}/posts/{post_id}/delete", {}))
+    thread = pair.mentor.get(f"{pair.base}/threads/{thread_id}")
+    assert "This post was deleted." in thread.text and "Second" not in thread.text
+
+
+def test_moderated_program_coordinator_reads_hides_and_locks_with_a_log(live):
+    course = pair_course(live, moderated=True)
+    pair = course.pairs[0]
+    coordinator = course.coordinator
+    thread_id = start_pair_thread(pair.mentor, pair, "Moderated thread", f"Rude words {SECRET}")
+    post_id = last_post_id(live, thread_id)
+    space = coordinator.get(f"{pair.base}/")
+    assert space.status == 200 and "Moderated thread" in space.text
+    page = coordinator.get(f"{pair.base}/threads/{thread_id}")
+    assert page.status == 200 and SECRET in page.text
+    assert page.soup.select_one("form.lock-form") is not None
+    assert coordinator.get(f"{pair.base}/posts/{post_id}/hide").status == 200
+    hidden = coordinator.post(f"{pair.base}/posts/{post_id}/hide", {"hidden": "1", "reason": "Tone"})
+    assert location(hidden)
+    member_view = pair.mentee.get(f"{pair.base}/threads/{thread_id}")
+    assert SECRET not in member_view.text and "This post was hidden by a coordinator." in member_view.text
+    locked = coordinator.post(f"{pair.base}/threads/{thread_id}/lock", {"locked": "1", "reason": "Cool down"})
+    assert location(locked)
+    assert pair_reply(pair.mentee, pair, thread_id, "Can I still write?").status == 403
+    assert pair.mentee.post(f"{pair.base}/threads/{thread_id}/lock", {"locked": "0"}).status == 403
+    log = coordinator.get("/discussions/moderation")
+    text = log.soup.find("table", class_="moderation-log").get_text(" ", strip=True)
+    assert f"Hid post {post_id}" in text and f"Locked thread {thread_id}" in text
+    assert "Tone" in text and "Cool down" in text
+    with live.app.app_context():
+        actions = (
+            db.session.execute(select(ModerationLog.action).where(ModerationLog.target_id.in_([post_id, thread_id])))
+            .scalars()
+            .all()
+        )
+        db.session.remove()
+    assert {"hide_post", "lock_thread"} <= set(actions)
+
+
+def test_unmoderated_report_shows_the_coordinator_only_that_post(live):
+    course = pair_course(live)
+    pair = course.pairs[0]
+    coordinator = course.coordinator
+    thread_id = start_pair_thread(pair.mentor, pair, "Private talk", f"Fine message {SECRET}")
+    fine_post = last_post_id(live, thread_id)
+    assert location(pair_reply(pair.mentor, pair, thread_id, "A message to report: Reported-7b"))
+    bad_post = last_post_id(live, thread_id)
+    assert coordinator.get(f"{pair.base}/posts/{bad_post}/hide").status == 403  # not reported yet
+    form = pair.mentee.get(f"{pair.base}/posts/{bad_post}/report")
+    assert form.status == 200
+    empty = pair.mentee.post(f"{pair.base}/posts/{bad_post}/report", {"reason": ""})
+    assert empty.status == 400 and "cannot be empty" in empty.text
+    assert location(pair.mentee.post(f"{pair.base}/posts/{bad_post}/report", {"reason": "Made me uneasy"}))
+    moderation = coordinator.get("/discussions/moderation")
+    assert "Reported-7b" in moderation.text and "Made me uneasy" in moderation.text
+    assert SECRET not in moderation.text
+    assert moderation.soup.select_one(".private-report") is not None
+    space = coordinator.get(f"{pair.base}/")
+    assert space.soup.find(id="reported") is not None and SECRET not in space.text
+    assert coordinator.get(f"{pair.base}/threads/{thread_id}").status == 403
+    assert coordinator.get(f"{pair.base}/posts/{fine_post}/hide").status == 403
+    assert coordinator.post(f"{pair.base}/posts/{fine_post}/hide", {"hidden": "1", "reason": "x"}).status == 403
+    hide = coordinator.get(f"{pair.base}/posts/{bad_post}/hide")
+    assert hide.status == 200 and "Reported-7b" in hide.text and SECRET not in hide.text
+    done = coordinator.post(f"{pair.base}/posts/{bad_post}/hide", {"hidden": "1", "reason": "Reported, agreed"})
+    assert path_of(location(done))[0] == "/discussions/moderation"
+    assert "Reported-7b" not in pair.mentee.get(f"{pair.base}/threads/{thread_id}").text
+    assert coordinator.post(f"{pair.base}/threads/{thread_id}/lock", {"locked": "1"}).status == 403
+
+
+def test_five_cs_guide_the_pair_to_the_mentees_commitment(live):
+    course = pair_course(live)
+    pair = course.pairs[0]
+    coordinator = course.coordinator
+    settings = coordinator.get("/spaces/prompts")
+    assert settings.status == 200
+    assert location(coordinator.submit(settings, "form.prompt-settings", {"kind": "five_cs"}))
+    page = pair.mentee.get(f"{pair.base}/")
+    assert "Challenges" in page.soup.find(id="current-stage").get_text()
+    start = page.soup.select_one("#prompt a.button")
+    form = pair.mentee.follow(path_of(start["href"])[0], prompt="challenges")
+    assert form.soup.find("input", id="title")["value"] == "Challenges"
+    for expected_next in ("Choices", "Consequences", "Creative solutions", "Conclusions"):
+        page = pair.mentor.get(f"{pair.base}/")
+        done = pair.mentor.submit(page, "form.prompt-done")
+        assert location(done)
+        page = pair.mentee.get(f"{pair.base}/")
+        assert expected_next in page.soup.find(id="current-stage").get_text()
+    # Stale form: a stage that is no longer current is refused with a message.
+    stale = pair.mentor.post(f"{pair.base}/prompts/done", {"key": "challenges"})
+    assert stale.status == 400 and "not the current one" in stale.text
+    mentor_page = pair.mentor.get(f"{pair.base}/")
+    assert mentor_page.soup.find("textarea", id="commitment") is None
+    assert pair.mentor.post(f"{pair.base}/prompts/done", {"key": "conclusions", "commitment": "x"}).status == 400
+    empty = pair.mentee.post(f"{pair.base}/prompts/done", {"key": "conclusions", "commitment": "  "})
+    assert empty.status == 400 and "commitment to action" in empty.soup.find(id="prompt-error").get_text()
+    long = pair.mentee.post(f"{pair.base}/prompts/done", {"key": "conclusions", "commitment": "y" * 2001})
+    assert long.status == 400 and long.soup.find("textarea", id="commitment").get_text() == "y" * 2001
+    commitment = "I will <b>apply</b> to three internships by Friday"
+    assert location(pair.mentee.post(f"{pair.base}/prompts/done", {"key": "conclusions", "commitment": commitment}))
+    for who in (pair.mentee, pair.mentor):
+        page = who.get(f"{pair.base}/")
+        assert page.soup.find(id="prompts-finished") is not None
+        shown = page.soup.find(id="commitment-shown")
+        assert commitment in shown.get_text() and shown.find("b") is None
+    overview = coordinator.get("/spaces/")
+    assert "5 of 5" in overview.soup.select_one(f"tr[data-space='pair-{pair.space_id}']").get_text()
+    assert commitment not in coordinator.get(f"{pair.base}/").text  # unmoderated: not for coordinators
+
+
+def test_weekly_schedule_written_by_the_coordinator(live):
+    course = pair_course(live)
+    pair = course.pairs[0]
+    coordinator = course.coordinator
+    settings = coordinator.get("/spaces/prompts")
+    bad = coordinator.post(
+        "/spaces/prompts",
+        {"kind": "weekly", "week-0": "1", "date-0": "2026-13-40", "topic-0": "Getting to know each other",
+         "guidance-0": "Share **three** things", "week-1": "1", "topic-1": "", "guidance-1": "kept text"},
+    )  # fmt: skip
+    assert bad.status == 400
+    summary = bad.soup.find(id="form-errors").get_text()
+    assert "YYYY-MM-DD" in summary and "needs a topic" in summary and "used once" in summary
+    assert bad.soup.find("textarea", id="guidance-1").get_text() == "kept text"
+    assert bad.soup.find("input", id="topic-0")["value"] == "Getting to know each other"
+    assert settings.status == 200
+    saved = coordinator.post(
+        "/spaces/prompts",
+        {"kind": "weekly", "week-0": "1", "date-0": "", "topic-0": "Getting to know each other",
+         "guidance-0": "Share **three** things <script>alert(1)</script>", "week-1": "2", "date-1": "2099-01-05",
+         "topic-1": "Far future week", "guidance-1": ""},
+    )  # fmt: skip
+    assert location(saved)
+    page = pair.mentee.get(f"{pair.base}/")
+    prompt = page.soup.find(id="prompt")
+    assert "Getting to know each other" in prompt.find(id="current-stage").get_text()
+    assert prompt.select_one(".prompt-guidance strong") is not None and prompt.find("script") is None
+    assert location(pair.mentee.submit(page, "form.prompt-done"))
+    page = pair.mentee.get(f"{pair.base}/")
+    assert page.soup.find(id="current-stage") is None
+    assert "2099-01-05" in page.soup.find(id="prompt").get_text()

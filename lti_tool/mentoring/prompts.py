@@ -274,7 +274,7 @@ def complete_stage(session: Session, access: SpaceAccess, *, key: str, commitmen
         raise StageNotCurrent()
     text = None
     if prompt.asks_commitment:
-        if access.viewer_role != "mentee":
+        if access.viewer_role not in ("mentee", "peer"):
             raise CommitmentByMentee()
         text = (commitment or "").replace("\r\n", "\n").strip()
         if not text:

@@ -103,7 +103,7 @@ def overview():
     progress = prompts.progress_by_space(session, g.course.id)
     reports = moderation.open_report_count(session, viewer())
     rows = []
-    for space in sorted(all_spaces, key=lambda s: (not s.active, s.id)):
+    for space in sorted(all_spaces, key=lambda s: (not s.active, s.kind != spaces.PAIR, s.id)):
         act = activity.get((space.kind, space.id))
         last = act.last_post_at if act else None
         rows.append(
