@@ -33,6 +33,7 @@ from lti_tool.sandbox.models import SandboxLineItem, SandboxResourceLink
 
 from .support.browser import LmsBrowser, Page
 from .support.demo import ensure_seeded
+from .test_discussions import location
 from .test_grades import deliver
 from .test_program_support import DemoCourse, enter, form_data, fresh_course, open_page, submit
 
@@ -69,9 +70,7 @@ def place(live, kinds: list[str], n_students: int = 2) -> Placed:
     done = browser.follow_forms(answer)
     assert done.status == 200, done.text[:1000]
     with live.app.app_context():
-        rows = db.session.execute(
-            select(SandboxResourceLink).where(SandboxResourceLink.flavour == FLAVOUR)
-        ).scalars()
+        rows = db.session.execute(select(SandboxResourceLink).where(SandboxResourceLink.flavour == FLAVOUR)).scalars()
         links = {
             (r.custom or {}).get("mentoring_kind"): r.link_id
             for r in rows
@@ -361,11 +360,7 @@ def test_coordinator_creates_an_activity_and_its_column_is_created_once(live):
         db.session.remove()
     listing = open_page(coordinator, "/activities/", token)
     assert "Peer check-in" in listing.text and "created by the tool" in listing.text
-    columns = [
-        i
-        for i in gradebook(live, course.context_id).split("<th scope=\"col\">")
-        if i.startswith("Peer check-in")
-    ]
+    columns = [i for i in gradebook(live, course.context_id).split('<th scope="col">') if i.startswith("Peer check-in")]
     assert len(columns) == 1
     assert url
 
@@ -384,3 +379,122 @@ def wait_for_job(live, job_id: int, timeout: float = 30) -> Job:
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish")
+
+
+def create_participation(coordinator, title: str, **values: str) -> int:
+    """Create a participation activity through the coordinator's form; returns its id."""
+    page = coordinator.get("/activities/new")
+    assert page.status == 200, page.text[:1000]
+    fields = {
+        "title": title,
+        "kind": "participation",
+        "score_maximum": "10",
+        "rule": "completion",
+        "checkpoint_id": "",
+        "weight_posts": "1",
+        "target_posts": "4",
+        "weight_meetings": "0",
+        "target_meetings": "1",
+        "weight_goals": "0",
+        "target_goals": "1",
+        **values,
+    }
+    done = coordinator.submit(page, "main form.stacked", fields)
+    assert done.status == 303, done.text[:2000]
+    return int(location(done).split("/activities/")[1].split("?")[0])
+
+
+def test_participation_is_computed_from_real_pair_posts_in_a_job_and_delivered(live):
+    """Posts written in a pair's private threads (over HTTP) drive the participation score; the recompute
+    runs as a job whose progress the page shows, and the demo gradebook gets one score per participant."""
+    from .test_space_support import pair_course, pair_reply, start_pair_thread
+
+    course = pair_course(live, pairs=1, extra_students=1)
+    pair = course.pairs[0]
+    thread = start_pair_thread(pair.mentor, pair, "Planning the term", "What do you want to work on?")
+    for body in ("Let us meet on Friday.", "I shared a reading list."):
+        assert pair_reply(pair.mentor, pair, thread, body).status == 303
+    assert pair_reply(pair.mentee, pair, thread, "Thank you, Friday works.").status == 303
+
+    activity_id = create_participation(course.coordinator, "Mentoring participation grade")
+    show = course.coordinator.get(f"/activities/{activity_id}")
+    assert show.status == 200 and "Not computed yet." in show.text
+    started = course.coordinator.submit(show, f"form[action*='/activities/{activity_id}/recompute']")
+    assert started.status == 303
+    job_id = int(location(started).split("job=")[1].split("&")[0].split("#")[0])
+    progress = course.coordinator.follow(location(started).replace(live.tool_url, ""))
+    assert progress.soup.select_one("#participation-status") is not None
+    job = wait_for_job(live, job_id)
+    assert job.status == "succeeded", (job.status, job.error)
+    assert job.result["people"] == 3 and job.result["changed"] == 3
+    deliver(live)
+
+    names = {sub: student_name(live, sub) for sub in (pair.mentor_sub, pair.mentee_sub)}
+    mentor_cell = gradebook_cell(live, course.context_id, "Mentoring participation grade", names[pair.mentor_sub])
+    mentee_cell = gradebook_cell(live, course.context_id, "Mentoring participation grade", names[pair.mentee_sub])
+    assert mentor_cell.startswith("7.5 / 10.0") and "3 messages" in mentor_cell, mentor_cell
+    assert mentee_cell.startswith("2.5 / 10.0") and "1 messages" in mentee_cell, mentee_cell
+
+    # Recomputing with nothing new sends nothing; one more post changes only its author's score.
+    again = course.coordinator.post(f"/activities/{activity_id}/recompute")
+    job = wait_for_job(live, int(location(again).split("job=")[1].split("&")[0].split("#")[0]))
+    assert job.result["changed"] == 0
+    assert pair_reply(pair.mentee, pair, thread, "See you Friday.").status == 303
+    third = course.coordinator.post(f"/activities/{activity_id}/recompute")
+    job = wait_for_job(live, int(location(third).split("job=")[1].split("&")[0].split("#")[0]))
+    assert job.result["changed"] == 1
+    deliver(live)
+    assert gradebook_cell(live, course.context_id, "Mentoring participation grade", names[pair.mentee_sub]).startswith(
+        "5.0 / 10.0"
+    )
+
+
+# --- permissions -------------------------------------------------------------------------------------------
+
+
+def test_activity_pages_permission_matrix(live):
+    """Coordinator: every page; participant: 403 everywhere; another course's coordinator: 404 for this
+    course's activity ids; the same instructor from another platform: 404; no session: 401."""
+    from .support.demo import people
+    from .test_discussions import actor, new_course
+
+    context = new_course(live, 2)
+    instructor = people(live.app, "instructor", context)[0]
+    students = people(live.app, "student", context)
+    coordinator = actor(live, instructor, context=context)
+    participant = actor(live, students[0], context=context)
+    other_course = new_course(live, 1)
+    outsider = actor(live, people(live.app, "instructor", other_course)[0], context=other_course)
+    other_platform = actor(live, instructor, flavour="canvas", context=context)
+
+    activity_id = create_participation(coordinator, "Participation (permissions)")
+    pid = person_id(live, students[0])
+    pages = [
+        ("get", "/activities/"),
+        ("get", "/activities/new"),
+        ("get", f"/activities/{activity_id}"),
+        ("get", f"/activities/{activity_id}/edit"),
+        ("post", f"/activities/{activity_id}/recompute"),
+        ("post", f"/activities/{activity_id}/edit"),
+        ("post", f"/activities/{activity_id}/grade/{pid}"),
+    ]
+
+    def answer(who, method, path):
+        return who.get(path).status if method == "get" else who.post(path, {"title": "x"}).status
+
+    for method, path in pages:
+        assert answer(participant, method, path) == 403, (method, path)
+        own = path.startswith("/activities/") and str(activity_id) not in path
+        expected_outsider = 200 if own and method == "get" else 404
+        if own and method == "post":
+            expected_outsider = 400
+        assert answer(outsider, method, path) == expected_outsider, (method, path)
+        assert answer(other_platform, method, path) == expected_outsider, (method, path)
+    assert coordinator.get(f"/activities/{activity_id}").status == 200
+    assert coordinator.get(f"/activities/{activity_id}/edit").status == 200
+    # A manual-grade post on a participation activity is no page at all.
+    assert coordinator.post(f"/activities/{activity_id}/grade/{pid}", {"score": "1"}).status == 404
+    # The outsider's own list never shows this course's activity.
+    assert "Participation (permissions)" not in outsider.get("/activities/").text
+    no_session = requests.get(live.tool_url + f"/activities/{activity_id}", timeout=30)
+    assert no_session.status_code == 401 and "Participation (permissions)" not in no_session.text

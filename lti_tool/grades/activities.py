@@ -19,6 +19,7 @@ results and runs in a job (``grades.participation``), never inside a request.
 
 from __future__ import annotations
 
+import logging
 import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +28,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..mentoring.goals import goal_updates_by_person
+from ..mentoring.meetings import meeting_counts
+from ..mentoring.spaces import course_spaces
 from ..models import (
     Course,
     EvaluationCheckpoint,
@@ -55,6 +59,8 @@ from .errors import GradeError, InvalidScore, NotInCourse
 from .lineitems import ensure_line_item, line_item_for_link
 from .results import record_result
 from .services import GradeServices
+
+log = logging.getLogger(__name__)
 
 
 def N_(message: str) -> str:
@@ -353,7 +359,12 @@ def _grade_submission(
         if fraction is None:
             # An instrument without scored items: the submission counts, the grade waits for a coordinator.
             return _pending_manual(session, item, person, maximum)
-        score = scaled_score(fraction, maximum)
+        try:
+            score = scaled_score(fraction, maximum)
+        except InvalidScore as err:
+            # Never lose the submission over a bad score: it waits for the coordinator, who sees why.
+            log.warning("activity %s: %s; %s waits for a coordinator's grade", activity.id, err.message, person.id)
+            return _pending_manual(session, item, person, maximum)
         return record_result(session, line_item=item, person=person, score_given=score, score_maximum=maximum)
     if activity.rule == ScoringRule.MANUAL.value:
         existing = session.execute(
@@ -419,13 +430,16 @@ def parse_score(raw: str, maximum: float) -> float:
 def grade_manual(
     session: Session, activity: GradableActivity, person_id: int, score: float, comment: str | None = None
 ) -> GradeResult:
-    """Record the coordinator's score for a submitted reflection: ``Completed`` / ``FullyGraded``. Flushes.
+    """Record the coordinator's score for a submission: ``Completed`` / ``FullyGraded``. Flushes.
+
+    The rule ``manual`` waits for it; for the other evaluation rules it overrides the computed score (or
+    gives one where the instrument score could not be used).
 
     Only a person with a submission (a result on this activity's column) can be graded; a score outside
     0..maximum raises :class:`InvalidScore` and writes nothing.
     """
-    if activity.rule != ScoringRule.MANUAL.value or activity.line_item is None:
-        raise ActivityError(N_("Only coordinator-graded activities are graded here."))
+    if activity.kind != ActivityKind.EVALUATION.value or activity.line_item is None:
+        raise ActivityError(N_("Only evaluation activities are graded by hand."))
     result = session.execute(
         select(GradeResult).where(GradeResult.line_item_id == activity.line_item_id, GradeResult.person_id == person_id)
     ).scalar_one_or_none()
@@ -488,7 +502,8 @@ EngagementCounter = Callable[[Session, int, list[int]], dict[int, int]]
 
 
 def pair_posts(session: Session, course_id: int, person_ids: list[int]) -> dict[int, int]:
-    """Messages each person posted in the course's pair threads (deleted and hidden ones not counted)."""
+    """Messages each person posted in the course's pair (and group) threads; deleted and hidden ones not
+    counted. Forum posts are not mentoring engagement and do not count."""
     if not person_ids:
         return {}
     rows = session.execute(
@@ -496,7 +511,7 @@ def pair_posts(session: Session, course_id: int, person_ids: list[int]) -> dict[
         .join(Thread, Thread.id == Post.thread_id)
         .where(
             Thread.course_id == course_id,
-            Thread.space_kind == "pair",
+            Thread.space_kind.in_(("pair", "group")),
             Post.author_id.in_(person_ids),
             Post.deleted_at.is_(None),
             Post.hidden_at.is_(None),
@@ -507,25 +522,25 @@ def pair_posts(session: Session, course_id: int, person_ids: list[int]) -> dict[
 
 
 def meetings_held(session: Session, course_id: int, person_ids: list[int]) -> dict[int, int]:
-    """Meetings held in each person's pairings (wired to the meetings domain when it exists)."""
-    counter = _optional_counter("meetings")
-    return counter(session, course_id, person_ids) if counter is not None else {}
+    """Meetings held (recorded outcome "held") in each person's pair and group spaces, ended ones included."""
+    if not person_ids:
+        return {}
+    wanted = set(person_ids)
+    counts = meeting_counts(session, course_id)
+    held: dict[int, int] = {}
+    for space in course_spaces(session, course_id, active_only=False):
+        n = counts.get((space.kind, space.id))
+        if n is None or not n.held:
+            continue
+        for pid in space.person_ids & wanted:
+            held[pid] = held.get(pid, 0) + n.held
+    return held
 
 
 def goals_updated(session: Session, course_id: int, person_ids: list[int]) -> dict[int, int]:
-    """Goal updates in each person's pairings (wired to the goals domain when it exists)."""
-    counter = _optional_counter("goals")
-    return counter(session, course_id, person_ids) if counter is not None else {}
-
-
-def _optional_counter(component: str) -> EngagementCounter | None:
-    """The engagement counter of the goals and meetings domain, when that domain is installed."""
-    try:
-        from ..mentoring import engagement  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    counter = getattr(engagement, f"{component}_per_person", None)
-    return counter if callable(counter) else None
+    """Goal updates each person made in the course (created, edited, status, milestones, comments)."""
+    wanted = set(person_ids)
+    return {pid: n for pid, n in goal_updates_by_person(session, course_id).items() if pid in wanted}
 
 
 COUNTERS: dict[str, EngagementCounter] = {"posts": pair_posts, "meetings": meetings_held, "goals": goals_updated}

@@ -256,7 +256,7 @@ def _render_show(activity: GradableActivity, *, status: int = 200, grade_errors=
 def _response_texts(activity: GradableActivity) -> dict[int, list[tuple[str, str]]]:
     from ..grades.activities import response_texts
 
-    if activity.rule != ScoringRule.MANUAL.value:
+    if activity.kind != ActivityKind.EVALUATION.value:
         return {}
     return response_texts(db.session(), activity)
 
@@ -271,9 +271,10 @@ def show(activity_id: int):
 @bp.post("/<int:activity_id>/grade/<int:person_id>")
 @require_tool_session("coordinator")
 def grade(activity_id: int, person_id: int):
-    """Grade one submitted reflection (0..maximum); a refused score keeps what was typed."""
+    """Grade one submission (0..maximum): a reflection waiting for it, or an override of a computed score.
+    A refused score keeps what was typed."""
     activity = _load(activity_id)
-    if activity.rule != ScoringRule.MANUAL.value:
+    if activity.kind != ActivityKind.EVALUATION.value:
         abort(404)
     raw = request.form.get("score", "")
     comment = request.form.get("comment", "")
