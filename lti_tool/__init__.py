@@ -69,12 +69,18 @@ def _register_blueprints(app: Flask) -> None:
     from .views.roster import bp as roster_bp
     from .views.space import bp as space_bp
     from .views.spaces import bp as spaces_bp
+    from .views.calendar import bp as calendar_bp
+    from .views.goals import bp as goals_bp
+    from .views.meetings import bp as meetings_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(space_bp)
     app.register_blueprint(discussions_bp)
     app.register_blueprint(spaces_bp)
+    app.register_blueprint(goals_bp)
+    app.register_blueprint(meetings_bp)
+    app.register_blueprint(calendar_bp)
     app.register_blueprint(grades_bp)
     app.register_blueprint(activities_bp)
     app.register_blueprint(roster_bp)

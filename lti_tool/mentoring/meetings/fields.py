@@ -46,6 +46,11 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def time_zone_names() -> list[str]:
+    """Every IANA zone name this system knows, sorted (for the form's suggestions)."""
+    return sorted(_zones())
+
+
 def is_time_zone(name: str) -> bool:
     return name in _zones()
 

@@ -1,0 +1,133 @@
+"""Goals over real HTTP: the mentee writes goals with milestones, the mentor comments, both see what is
+overdue in their own time zone, every change lands in the goal's history, and bad input keeps the text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from lti_tool.extensions import db
+from lti_tool.mentoring import goals as gs
+
+from .test_discussions import location
+from .test_goals_support import matched_course, new_goal
+
+
+def test_mentee_writes_a_goal_mentor_comments_and_history_counts(live):
+    """Goal with milestones → the mentor sees it with overdue highlights → comments (sanitised) → the mentee
+    changes the status and ticks a milestone → each change is in the history and in ``goal_counts``."""
+    course = matched_course(live)
+    pair = course.pairs[0]
+    today = datetime.now(UTC).date()
+    goal_id = new_goal(
+        pair.mentee,
+        pair,
+        title="Run a 10 km race",
+        due_on=(today - timedelta(days=3)).isoformat(),
+        m0_title="Run 5 km",
+        m0_due=(today - timedelta(days=10)).isoformat(),
+        m1_title="Run 8 km",
+        m1_due=(today + timedelta(days=20)).isoformat(),
+    )
+    page = pair.mentor.get(f"{pair.base}/goals/")
+    assert page.status == 200, page.text[:1000]
+    card = page.soup.find(id=f"goal-{goal_id}")
+    assert "Run a 10 km race" in card.get_text()
+    assert card.select_one(".due-overdue") is not None
+    assert "Overdue by" in card.get_text() and "Run 5 km" in card.get_text()
+    assert page.soup.select_one("[data-count=overdue]").get_text() == "1"
+    assert page.soup.select_one("[data-count=overdue_milestones]").get_text() == "1"
+    # The mentor may not write goals, only comment.
+    assert pair.mentor.get(f"{pair.base}/goals/new").status == 403
+    assert pair.mentor.post(f"{pair.base}/goals/{goal_id}/status", {"status": "done"}).status == 403
+    detail = pair.mentor.get(f"{pair.base}/goals/{goal_id}")
+    commented = pair.mentor.submit(
+        detail, f"form[action*='/goals/{goal_id}/comments']", {"body": "**Great** start <script>alert(1)</script>"}
+    )
+    location(commented)
+    shown = pair.mentee.get(f"{pair.base}/goals/{goal_id}")
+    comment = shown.soup.select_one("#comments article.comment")
+    assert comment.find("strong").get_text() == "Great"
+    assert "<script" not in str(comment) and "alert(1)" not in shown.text
+    # The mentee moves the goal on and ticks the first milestone off.
+    location(pair.mentee.post(f"{pair.base}/goals/{goal_id}/status", {"status": "at_risk"}))
+    milestone = shown.soup.select("#milestones li")[0]["id"].split("-")[1]
+    location(pair.mentee.post(f"{pair.base}/goals/{goal_id}/milestones/{milestone}", {"done": "1"}))
+    after = pair.mentor.get(f"{pair.base}/goals/{goal_id}")
+    assert after.soup.find(id="goal-status").get_text() == "At risk"
+    kinds = [li["data-kind"] for li in after.soup.select("#goal-history li")]
+    assert kinds == ["milestone_done", "status", "comment", "created"]
+    assert "changed the status from Not started to At risk" in after.text
+    with live.app.app_context():
+        course_id = _course_id(pair.space_id)
+        counts = gs.space_goal_counts(db.session(), course_id, "pair", pair.space_id)
+        by_person = gs.goal_updates_by_person(db.session(), course_id)
+        db.session.remove()
+    assert (counts.total, counts.at_risk, counts.overdue, counts.overdue_milestones, counts.updates) == (1, 1, 1, 0, 4)
+    assert sorted(by_person.values()) == [1, 3]
+
+
+def _course_id(space_id: int) -> int:
+    from lti_tool.models import Mentorship
+
+    return db.session.get(Mentorship, space_id).course_id
+
+
+def test_editing_milestones_logs_each_change(live):
+    """Adding, completing and removing milestones in the edit form each leave a history entry."""
+    course = matched_course(live)
+    pair = course.pairs[0]
+    goal_id = new_goal(pair.mentee, pair, m0_title="Draft an outline")
+    form = pair.mentee.get(f"{pair.base}/goals/{goal_id}/edit")
+    assert form.soup.find("input", attrs={"name": "m0_id"}) is not None
+    done = pair.mentee.submit(
+        form, "form.goal-form", {"m0_done": "1", "m1_title": "Rehearse twice", "status": "on_track"}
+    )
+    location(done)
+    page = pair.mentee.get(f"{pair.base}/goals/{goal_id}")
+    kinds = sorted(li["data-kind"] for li in page.soup.select("#goal-history li"))
+    assert kinds == ["created", "milestone_added", "milestone_done", "status"]
+    assert [li.get_text(" ", strip=True).split(" · ")[0] for li in page.soup.select("#milestones li")][1].startswith(
+        "Rehearse twice"
+    )
+
+
+def test_bad_goal_input_keeps_what_was_typed(live):
+    """HTML in a title, a malformed date and an empty milestone title with a date are refused with messages
+    tied to the fields; everything typed comes back."""
+    course = matched_course(live)
+    pair = course.pairs[0]
+    form = pair.mentee.get(f"{pair.base}/goals/new")
+    page = pair.mentee.submit(
+        form,
+        "form.goal-form",
+        {
+            "title": "<script>alert('x')</script> Learn SQL",
+            "why": "Because *data*",
+            "due_on": "31/02/2027",
+            "m0_title": "",
+            "m0_due": "2027-01-10",
+        },
+    )
+    assert page.status == 400
+    summary = page.soup.select_one("[role=alert]").get_text()
+    assert "plain text" in summary and "date such as" in summary and "cannot be empty" in summary
+    assert page.soup.find("input", id="title")["value"] == "<script>alert('x')</script> Learn SQL"
+    assert page.soup.find("input", id="title")["aria-invalid"] == "true"
+    assert page.soup.find("textarea", id="why").get_text() == "Because *data*"
+    assert page.soup.find("input", id="due_on")["value"] == "31/02/2027"
+    assert page.soup.find("input", id="m0_due")["value"] == "2027-01-10"
+    assert "<script>alert" not in page.text  # escaped, never live markup
+
+
+def test_due_today_is_judged_in_each_viewers_time_zone(live):
+    """A goal due on today's date in Kiritimati (UTC+14) is "due today" for a mentee there, and still ahead
+    for a mentor in Pago Pago (UTC−11), whose calendar is a day or two behind."""
+    course = matched_course(live, zones={0: "Pacific/Pago_Pago", 1: "Pacific/Kiritimati"})
+    pair = course.pairs[0]
+    kiritimati_today = datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+    goal_id = new_goal(pair.mentee, pair, due_on=kiritimati_today.isoformat())
+    mentee_view = pair.mentee.get(f"{pair.base}/goals/{goal_id}")
+    mentor_view = pair.mentor.get(f"{pair.base}/goals/{goal_id}")
+    assert mentee_view.soup.select_one(".goal-summary .due").get_text() == "Due today"
+    assert mentor_view.soup.select_one(".goal-summary .due").get_text() in ("Due in 1 day", "Due in 2 days")
