@@ -65,6 +65,8 @@ def _register_blueprints(app: Flask) -> None:
     from .views.grades import bp as grades_bp
     from .views.home import bp as home_bp
     from .views.matching import bp as matching_bp
+    from .views.notifications import bp as notifications_bp
+    from .views.resources import bp as resources_bp
     from .views.program import bp as program_bp
     from .views.roster import bp as roster_bp
     from .views.space import bp as space_bp
@@ -86,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(roster_bp)
     app.register_blueprint(program_bp)
     app.register_blueprint(matching_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(resources_bp)
     app.register_blueprint(dashboard_bp)
     if app.config["SANDBOX_ENABLED"]:
         from .sandbox import init_app as init_sandbox
@@ -105,6 +109,9 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(jobs_cli)
     app.cli.add_command(roster_cli)
+    from .notifications.app import init_app as init_notifications
+
+    init_notifications(app)
 
 
 def _prepare_keys(app: Flask) -> None:

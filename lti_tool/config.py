@@ -79,6 +79,20 @@ class Config:
     ROSTER_HTTP_TIMEOUT = float(os.environ.get("ROSTER_HTTP_TIMEOUT", "30"))
     # A coordinator's first launch in a never-synced course starts its roster sync.
     ROSTER_SYNC_ON_LAUNCH = _bool("ROSTER_SYNC_ON_LAUNCH", True)
+    # Email (notifications). No MAIL_SERVER: mails go to the demo LMS's mailbox when the sandbox is on,
+    # else they are recorded as not sent. NOTIFY_TICK_SECONDS > 0 runs a tick job that often in-process
+    # (the embedded default); production runs `flask notifications run` from cron and leaves it at 0.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM") or "Mentoring Space <no-reply@localhost>"
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "30"))
+    NOTIFY_TICK_SECONDS = float(os.environ.get("NOTIFY_TICK_SECONDS", "0" if ENV_NAME == "production" else "300"))
+    NOTIFY_DIGEST_HOUR = int(os.environ.get("NOTIFY_DIGEST_HOUR", "8"))
+    NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
+    NOTIFY_BACKOFF_BASE = float(os.environ.get("NOTIFY_BACKOFF_BASE", "60"))
     TESTING = False
 
     @classmethod
@@ -117,3 +131,6 @@ class TestConfig(Config):
     # Off for the shared live server: a background sync would change other tests' courses while they run;
     # tests/test_roster.py turns it on where it tests it.
     ROSTER_SYNC_ON_LAUNCH = False
+    # Tests call the notifications tick themselves (deterministic); mail goes to the demo mailbox.
+    NOTIFY_TICK_SECONDS = 0
+    MAIL_SERVER = None

@@ -27,8 +27,10 @@ from .jobs import Job, JobStatus
 from .launch_store import LaunchValue
 from .meetings import CalendarFeed, Meeting, MeetingOccurrence
 from .mentorships import MatchRun, Mentorship, ProposedPair, SwitchRequest
+from .notifications import NotificationOutbox, NotificationPreference, NotificationSettings
 from .programs import Participant, Program
 from .prompts import PromptProgress, PromptSet, WeeklyPrompt
+from .resources import ResourceItem, ResourceLibrary
 from .tenancy import Deployment, Platform
 
 __all__ = [
@@ -74,10 +76,15 @@ __all__ = [
     "Post",
     "PostReport",
     "PostRevision",
+    "NotificationOutbox",
+    "NotificationPreference",
+    "NotificationSettings",
     "Program",
     "PromptProgress",
     "PromptSet",
     "ProposedPair",
+    "ResourceItem",
+    "ResourceLibrary",
     "ResourceLink",
     "Thread",
     "ThreadReadMarker",

@@ -1,0 +1,68 @@
+"""One notifications tick: compute what is due (digests, nudges, reminders), queue it, deliver the outbox.
+
+Safe to run anywhere and often: as the ``notifications.tick`` job (in-process thread pool or RQ), from
+``flask notifications run`` (cron), or from the in-process timer (:mod:`.scheduler`). Two ticks at once
+queue each mail once (idempotency keys) and send it once (claims).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..models import utcnow
+from .delivery import DeliveryReport, deliver_due
+from .digests import queue_digests
+from .mailer import Mailer
+from .nudges import queue_nudges
+from .reminders import queue_reminders
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    digests: int = 0
+    nudges: int = 0
+    reminders: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"digests": self.digests, "nudges": self.nudges, "reminders": self.reminders} | self.delivery.as_dict()
+
+    def line(self) -> str:
+        d = self.delivery
+        return (
+            f"queued {self.digests} digests, {self.nudges} nudges, {self.reminders} reminders; "
+            f"sent {d.sent}, skipped {d.skipped}, retrying {d.retried}, failed {d.failed}"
+        )
+
+
+def compute(session: Session, config: Mapping[str, Any], now: datetime) -> TickReport:
+    """Queue every digest, nudge and reminder due at ``now`` (no sending)."""
+    report = TickReport()
+    report.reminders = queue_reminders(session, now)
+    report.nudges = queue_nudges(session, now)
+    report.digests = queue_digests(session, now, digest_hour=int(config.get("NOTIFY_DIGEST_HOUR", 8)))
+    return report
+
+
+def run_tick(
+    session: Session,
+    config: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+    mailer: Mailer | None = None,
+    deliver: bool = True,
+) -> TickReport:
+    """Compute and queue what is due at ``now``, then deliver the due outbox rows. Needs an app context."""
+    now = now or utcnow()
+    report = compute(session, config, now)
+    if deliver:
+        report.delivery = deliver_due(session, config, now=now, mailer=mailer)
+    return report
