@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import db
@@ -109,11 +110,12 @@ def _pair_view(session, program, run, names: dict[int, str]) -> tuple[list[dict]
 
 
 def _candidate(c: editing.Candidate, names: dict[int, str]) -> dict:
-    label = _(
-        "%(name)s — score %(score)s, %(n)s places left",
+    label = ngettext(
+        "%(name)s — score %(score)s, %(num)s place left",
+        "%(name)s — score %(score)s, %(num)s places left",
+        c.places_left,
         name=names.get(c.mentor_id, "?"),
         score=f"{c.score.score:.2f}",
-        n=c.places_left,
     )
     if c.soft:
         label += " — " + _("breaks a rule: %(rules)s", rules=_soft_text(c.soft))
