@@ -13,13 +13,12 @@ from sqlalchemy import select
 
 from lti_tool.extensions import db
 from lti_tool.grades import InvalidScore
-from lti_tool.grades.activities import evaluation_submitted, participation_fraction, scaled_score
+from lti_tool.grades.activities import participation_fraction, scaled_score
 from lti_tool.mentoring.evaluations.checkpoints import create_checkpoint
-from lti_tool.mentoring.evaluations.instruments import copy_template, score_fraction
+from lti_tool.mentoring.evaluations.instruments import copy_template
 from lti_tool.models import (
     Course,
     EvaluationCheckpoint,
-    EvaluationResponse,
     GradableActivity,
     GradeResult,
     Job,
@@ -141,25 +140,16 @@ def new_checkpoint(live, course_id: int, template: str, audience: str, title: st
         return cid
 
 
-def submit_response(live, checkpoint_id: int, respondent_id: int, answers: dict) -> None:
-    """A submitted response, stored with its grades in one transaction (as the evaluations flow does)."""
-    with live.app.app_context():
-        checkpoint = db.session.get(EvaluationCheckpoint, checkpoint_id)
-        items = checkpoint.instrument_version.items
-        response = EvaluationResponse(
-            checkpoint_id=checkpoint_id,
-            instrument_version_id=checkpoint.instrument_version_id,
-            respondent_person_id=respondent_id,
-            status="submitted",
-            answers=answers,
-            score_fraction=score_fraction(items, answers),
-            submitted_at=utcnow(),
-        )
-        db.session.add(response)
-        db.session.flush()
-        evaluation_submitted(db.session(), response)
-        db.session.commit()
-        db.session.remove()
+def answer_over_http(student: LmsBrowser, token: str, checkpoint_id: int, answers: dict) -> Page:
+    """The student submits the checkpoint's form (the evaluations flow stores the response and, in the
+    same transaction, its grades)."""
+    path = f"/evaluations/checkpoints/{checkpoint_id}/answer"
+    page = open_page(student, path, token)
+    assert page.status == 200, page.text[:1500]
+    values = {f"answer-{key}": str(value) for key, value in answers.items()}
+    done = submit(student, page, path, action="submit", **values)
+    assert done.status == 200 and "action" not in done.url, done.text[:1500]
+    return done
 
 
 def gradebook(live, context_id: str) -> str:
@@ -245,9 +235,9 @@ def test_deep_linked_evaluation_is_graded_by_instrument_score_into_its_own_colum
     assert saved.status == 200 and "Activity saved." in saved.text, saved.text[:2000]
 
     student = course.students[0]
-    launch_link(live, course, student, link_id)  # the student opens the activity from the course
+    student_browser, student_token = launch_link(live, course, student, link_id)  # opened from the course
     # Likert 1..5 on every scored item: 4 everywhere is 75 %.
-    submit_response(live, checkpoint, person_id(live, student), {f"q{i}": 4 for i in range(1, 5)} | {"q5": "x"})
+    answer_over_http(student_browser, student_token, checkpoint, {f"q{i}": 4 for i in range(1, 5)})
     deliver(live)
 
     cell = gradebook_cell(live, course.context_id, "Mid-course mentoring evaluation", student_name(live, student))
@@ -279,7 +269,7 @@ def test_reflection_is_pending_manual_then_fully_graded_in_the_demo_gradebook(li
     assert submit(coordinator, page, f"/activities/{activity.id}/edit", checkpoint_id=str(checkpoint)).status == 200
 
     student = course.students[1]
-    launch_link(live, course, student, link_id)
+    student_browser, student_token = launch_link(live, course, student, link_id)
     sid = person_id(live, student)
     answers = {
         "gained_1": "Confidence presenting my work",
@@ -294,7 +284,7 @@ def test_reflection_is_pending_manual_then_fully_graded_in_the_demo_gradebook(li
             if item["id"] not in answers and item["type"] in ("short_text", "long_text"):
                 answers[item["id"]] = "How to run a research interview"
         db.session.remove()
-    submit_response(live, checkpoint, sid, answers)
+    answer_over_http(student_browser, student_token, checkpoint, answers)
     deliver(live)
     name = student_name(live, student)
     cell = gradebook_cell(live, course.context_id, "Final reflection", name)
@@ -498,3 +488,36 @@ def test_activity_pages_permission_matrix(live):
     assert "Participation (permissions)" not in outsider.get("/activities/").text
     no_session = requests.get(live.tool_url + f"/activities/{activity_id}", timeout=30)
     assert no_session.status_code == 401 and "Participation (permissions)" not in no_session.text
+
+
+def test_a_submission_reaches_the_gradebook_on_its_own_after_the_request(live):
+    """With delivery after commit on (the default outside tests), submitting a completion-graded evaluation
+    starts a delivery job once the request has committed: full marks arrive with no one else acting."""
+    placed = place(live, ["evaluation-midterm"])
+    course = placed.course
+    link_id = placed.links["evaluation-midterm"]
+    coordinator, token = launch_link(live, course, course.instructor, link_id)
+    activity = activity_of_link(live, course.context_id, link_id)
+    checkpoint = new_checkpoint(
+        live, tool_course_id(live, course.context_id), "self_assessment", "self_assessment", "Check-in"
+    )
+    page = open_page(coordinator, f"/activities/{activity.id}/edit", token)
+    assert submit(coordinator, page, f"/activities/{activity.id}/edit", checkpoint_id=str(checkpoint)).status == 200
+
+    student = course.students[0]
+    student_browser, student_token = launch_link(live, course, student, link_id)
+    live.app.config["GRADES_DELIVER_AFTER_COMMIT"] = True
+    try:
+        answer_over_http(student_browser, student_token, checkpoint, {f"q{i}": 2 for i in range(1, 5)})
+        deadline = time.monotonic() + 20
+        cell = ""
+        while time.monotonic() < deadline:
+            cell = gradebook_cell(
+                live, course.context_id, "Mid-course mentoring evaluation", student_name(live, student)
+            )
+            if cell.startswith("100.0 / 100.0"):
+                break
+            time.sleep(0.2)
+    finally:
+        live.app.config["GRADES_DELIVER_AFTER_COMMIT"] = False
+    assert cell.startswith("100.0 / 100.0") and "FullyGraded" in cell, cell

@@ -25,6 +25,8 @@ ACTIVITY_PROGRESS = ("Initialized", "Started", "InProgress", "Submitted", "Compl
 GRADING_PROGRESS = ("FullyGraded", "Pending", "PendingManual", "Failed", "NotReady")
 UNDELIVERED = (OutboxStatus.PENDING.value, OutboxStatus.FAILED.value)
 ONE_MICROSECOND = timedelta(microseconds=1)
+# ``session.info`` key: ids of the courses whose results this session recorded (see views/grades.py).
+RECORDED_COURSES = "grades.recorded_courses"
 
 
 def score_timestamp(moment: datetime) -> str:
@@ -147,6 +149,8 @@ def record_result(
         )
     )
     session.flush()
+    # Tell the web layer this request queued a score (it starts delivery once the request has committed).
+    session.info.setdefault(RECORDED_COURSES, set()).add(course.id)
     return result
 
 

@@ -30,7 +30,7 @@ from ..grades.activities import (
     update_activity,
 )
 from ..grades.services import from_app
-from ..grades.tasks import participation_job, request_delivery, request_participation
+from ..grades.tasks import participation_job, request_participation
 from ..jobs.status import message as job_message
 from ..models import Job
 from ..models.activities import (
@@ -72,11 +72,6 @@ def _load(activity_id: int) -> GradableActivity:
         return load_activity(db.session(), g.course.id, activity_id)
     except GradeError:
         abort(404)
-
-
-def _after_commit() -> None:
-    if current_app.config.get("GRADES_DELIVER_AFTER_COMMIT"):
-        request_delivery(g.course, created_by=g.person.id)
 
 
 def _fmt(number: float | None) -> str:
@@ -294,8 +289,7 @@ def grade(activity_id: int, person_id: int):
             grade_errors={person_id: message},
             grade_values={person_id: {"score": raw, "comment": comment}},
         )
-    db.session.commit()
-    _after_commit()
+    db.session.commit()  # the grades blueprint starts delivery after the request (results were recorded)
     return redirect(tool_url("activities.show", activity_id=activity.id, notice="graded") + "#submissions", code=303)
 
 

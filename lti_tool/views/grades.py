@@ -6,6 +6,7 @@ service, commits, and hands delivery to a ``grades.deliver`` job (:mod:`lti_tool
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request
@@ -14,13 +15,45 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..grades import GradeError
 from ..grades.lineitems import restore_missing
-from ..grades.results import latest_deliveries, resend, resend_failed
+from ..grades.results import RECORDED_COURSES, latest_deliveries, resend, resend_failed
 from ..grades.services import from_app
 from ..grades.tasks import request_delivery
-from ..models import GradeOutbox, GradeResult, LineItem, LineItemStatus, Membership, Person
+from ..models import Course, GradeOutbox, GradeResult, LineItem, LineItemStatus, Membership, OutboxStatus, Person
 from .access import require_tool_session, tool_url
 
 bp = Blueprint("grades", __name__, url_prefix="/grades")
+log = logging.getLogger(__name__)
+
+
+@bp.after_app_request
+def deliver_committed_results(response):
+    """Any request that recorded results (an evaluation submitted, a reflection graded) starts delivery
+    once its transaction is committed: a ``grades.deliver`` job per course (one per course at a time).
+
+    The results are only delivered if they were committed: the job reads the outbox, and a request that
+    rolled back left nothing pending there. Off with ``GRADES_DELIVER_AFTER_COMMIT=0`` (a separate
+    ``flask grades worker`` then drains the outbox).
+    """
+    session = db.session()
+    courses = session.info.pop(RECORDED_COURSES, None)
+    if not courses or not current_app.config.get("GRADES_DELIVER_AFTER_COMMIT") or response.status_code >= 500:
+        return response
+    try:
+        for course_id in sorted(courses):
+            waiting = session.execute(
+                db.select(GradeOutbox.id)
+                .join(LineItem, LineItem.id == GradeOutbox.line_item_id)
+                .where(LineItem.course_id == course_id, GradeOutbox.status == OutboxStatus.PENDING.value)
+                .limit(1)
+            ).first()
+            course = session.get(Course, course_id)
+            if waiting is not None and course is not None:
+                person = g.get("person")
+                request_delivery(course, created_by=person.id if person is not None else None)
+    except Exception:  # the response is already decided; the next delivery picks these scores up
+        log.exception("grades: could not start delivery after the request")
+        session.rollback()
+    return response
 
 
 @dataclass(frozen=True)
