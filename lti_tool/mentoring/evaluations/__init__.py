@@ -1,0 +1,83 @@
+"""Evaluations: instruments (built-in templates, copies, versions), checkpoints, responses, visibility.
+
+Modules: ``templates`` (built-in wording), ``instruments`` (items, scoring, versioned editing),
+``checkpoints`` (scheduling, who answers, completion), ``responses`` (drafts, submission, reading),
+``visibility`` (who sees what, aggregates). Functions for other parts of the tool:
+
+* ``responses_for_checkpoint(session, checkpoint_id)``: the checkpoint's submitted responses
+  (``EvaluationResponse`` rows with ``score_fraction``, ``respondent_person_id``, ``subject_person_id``).
+* ``completion_by_checkpoint(session, course_id)``: per checkpoint, expected vs submitted counts.
+* ``my_evaluations(session, course_id, person_id)``: what one person has to answer (for "Your evaluations").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...models import EvaluationCheckpoint, EvaluationResponse, utcnow
+from .. import spaces
+from . import checkpoints as _checkpoints
+from .checkpoints import Completion, assignments, completion_by_checkpoint
+from .responses import responses_for_checkpoint
+
+__all__ = ["Completion", "Task", "completion_by_checkpoint", "my_evaluations", "responses_for_checkpoint"]
+
+
+@dataclass(frozen=True)
+class Task:
+    checkpoint: EvaluationCheckpoint
+    subject_person_id: int | None
+    subject_name: str | None
+    status: str  # "upcoming", "open", "draft", "submitted"
+    overdue: bool
+    response_id: int | None
+
+    @property
+    def opens_at(self) -> datetime:
+        return self.checkpoint.opens_at
+
+    @property
+    def due_at(self) -> datetime:
+        return self.checkpoint.due_at
+
+
+def my_evaluations(session: Session, course_id: int, person_id: int) -> list[Task]:
+    """The person's evaluations in the course, due soonest first: upcoming, open, started, done."""
+    now = utcnow()
+    mine = {
+        (r.checkpoint_id, r.subject_person_id): r
+        for r in session.execute(
+            select(EvaluationResponse)
+            .join(EvaluationCheckpoint, EvaluationCheckpoint.id == EvaluationResponse.checkpoint_id)
+            .where(EvaluationCheckpoint.course_id == course_id, EvaluationResponse.respondent_person_id == person_id)
+        ).scalars()
+    }
+    pair_spaces = [s for s in spaces.course_spaces(session, course_id) if person_id in s.person_ids]
+    tasks = []
+    for checkpoint in _checkpoints.checkpoints(session, course_id):
+        keys: dict[int | None, str | None] = {
+            a.subject_person_id: a.subject_name
+            for a in assignments(session, checkpoint, pair_spaces=pair_spaces)
+            if a.respondent_person_id == person_id
+        }
+        for (cp_id, subject), _r in mine.items():
+            if cp_id == checkpoint.id and subject not in keys:
+                keys[subject] = None
+        for subject, name in keys.items():
+            response = mine.get((checkpoint.id, subject))
+            status = response.status if response else ("open" if checkpoint.opens_at <= now else "upcoming")
+            tasks.append(
+                Task(
+                    checkpoint,
+                    subject,
+                    name,
+                    status,
+                    status != "submitted" and checkpoint.due_at < now,
+                    response.id if response else None,
+                )
+            )
+    return tasks

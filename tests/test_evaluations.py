@@ -1,0 +1,376 @@
+"""Evaluations over real HTTP: templates, copying and versioning instruments, checkpoints, answering, scoring,
+and who sees what (aggregate across three mentees, release)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lti_tool.extensions import db
+from lti_tool.mentoring.evaluations.templates import TEMPLATES
+from lti_tool.models import EvaluationCheckpoint, EvaluationInstrumentVersion, EvaluationResponse
+
+from .support.browser import Page
+from .test_evaluations_support import (
+    MENTEE_ANSWERS,
+    answer,
+    answer_path,
+    copy_template,
+    paired_course,
+    schedule,
+)
+from .test_program_support import form_action, form_data, labelled, replace
+
+
+def _responses(live, checkpoint_id: int) -> list[EvaluationResponse]:
+    with live.app.app_context():
+        rows = list(
+            db.session.execute(
+                select(EvaluationResponse).where(EvaluationResponse.checkpoint_id == checkpoint_id)
+            ).scalars()
+        )
+        for r in rows:
+            db.session.expunge(r)
+        db.session.remove()
+    return rows
+
+
+def _edit(coordinator, instrument_id: int, **changes: str) -> Page:
+    path = f"/evaluations/instruments/{instrument_id}/edit"
+    page = coordinator.get(path)
+    assert page.status == 200, page.text[:1500]
+    data = replace(form_data(page, path), **changes)
+    return Page(coordinator.browser.http.post(form_action(page, path), data=data, timeout=30))
+
+
+def test_templates_are_listed_and_copied_into_the_course(live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    index = world.coordinator.get("/evaluations/")
+    assert index.status == 200, index.text[:1500]
+    keys = [li["data-template"] for li in index.soup.select("#template-list li")]
+    assert keys == [t.key for t in TEMPLATES]
+    assert {"mentee_of_mentor", "mentor_of_mentee", "self_assessment", "reflection", "survey"} <= set(keys)
+    assert "Reflection: three, two, one" in index.text
+
+    instrument_id = copy_template(world.coordinator, "reflection")
+    edit = world.coordinator.get(f"/evaluations/instruments/{instrument_id}/edit")
+    assert edit.status == 200
+    assert labelled(edit.soup) == []
+    prompts = [i["value"] for i in edit.soup.select("input[name$='-prompt']") if i.get("value")]
+    assert prompts[:3] == ["First thing you gained", "Second thing you gained", "Third thing you gained"]
+    assert len(prompts) == 6  # three gained, two to use, one to learn more
+
+    # The copy is the course's own: editing it changes the copy, never the template.
+    saved = _edit(world.coordinator, instrument_id, **{"title": "Our reflection", "item-0-prompt": "Most useful idea"})
+    assert saved.status == 200 and "Saved." in saved.text, saved.text[:1500]
+    assert "Most useful idea" in saved.text
+    again = world.coordinator.get("/evaluations/")
+    assert "Our reflection" in again.text and "Reflection: three, two, one" in again.text
+
+    # Unknown templates are 404; participants may not copy (403).
+    assert world.coordinator.post("/evaluations/templates/nope/copy").status == 404
+    assert world.mentees[0].post("/evaluations/templates/survey/copy").status == 403
+
+
+def test_build_a_new_instrument_with_every_item_type(live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    page = world.coordinator.get("/evaluations/instruments/new")
+    assert page.status == 200 and labelled(page.soup) == []
+    data = replace(
+        form_data(page, "/evaluations/instruments/new"),
+        title="Check-in",
+        **{
+            "item-0-prompt": "How useful was the last meeting?",
+            "item-0-type": "likert",
+            "item-0-points": "7",
+            "item-0-low": "Not at all",
+            "item-0-high": "Very",
+            "item-0-required": "1",
+            "item-1-prompt": "How often do you meet?",
+            "item-1-type": "choice",
+            "item-1-options": "Weekly = 2\nMonthly = 1\nRarely = 0",
+            "item-1-help": "Count video calls too.",
+        },
+    )
+    created = Page(world.coordinator.browser.http.post(form_action(page, "/evaluations/instruments/new"), data=data))
+    assert created.status == 200, created.text[:1500]
+    preview = created.soup.find(id="item-preview")
+    assert "7 points" in preview.get_text() and "Not at all" in preview.get_text()
+    assert "Weekly (2)" in preview.get_text() and "Count video calls too." in preview.get_text()
+    # Adding short and long text questions to it later works the same way (two blank rows each save).
+    instrument_id = int(created.url.split("/evaluations/instruments/")[1].split("?")[0])
+    saved = _edit(
+        world.coordinator,
+        instrument_id,
+        **{
+            "item-2-prompt": "One word",
+            "item-2-type": "short_text",
+            "item-3-prompt": "Tell us",
+            "item-3-type": "long_text",
+        },
+    )
+    assert saved.status == 200 and "Tell us" in saved.text and "Short text" in saved.text
+
+    # Refused: no title, a scale of 1 point, a choice with one option, points that are not numbers.
+    bad = replace(
+        form_data(page, "/evaluations/instruments/new"),
+        title="",
+        **{
+            "item-0-prompt": "Scale",
+            "item-0-points": "1",
+            "item-1-prompt": "Pick",
+            "item-1-type": "choice",
+            "item-1-options": "Only one",
+        },
+    )
+    refused = Page(world.coordinator.browser.http.post(form_action(page, "/evaluations/instruments/new"), data=bad))
+    assert refused.status == 400
+    assert refused.soup.find(id="error-summary") is not None
+    assert refused.soup.find(id="item-0-points")["aria-invalid"] == "true"
+    assert "Give at least two options" in refused.text and "Give the instrument a title." in refused.text
+    assert refused.soup.find(id="item-1-options").get_text() == "Only one"  # what was typed is kept
+    not_numbers = replace(
+        form_data(page, "/evaluations/instruments/new"),
+        title="X",
+        **{"item-0-prompt": "Pick", "item-0-type": "choice", "item-0-options": "A = lots\nB = 1"},
+    )
+    refused = Page(
+        world.coordinator.browser.http.post(form_action(page, "/evaluations/instruments/new"), data=not_numbers)
+    )
+    assert refused.status == 400 and "Write points as a number" in refused.text
+
+
+def test_answer_with_required_items_drafts_scoring_and_escaping(live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    mentee, mentor = world.mentees[0], world.mentors[0]
+    instrument_id = copy_template(world.coordinator, "mentee_of_mentor")
+    checkpoint_id = schedule(world.coordinator, instrument_id, "mentees_about_mentor")
+
+    home = mentee.get("/space/")
+    card = home.soup.find(id="your-evaluations")
+    assert card is not None and "Mid-course" in card.get_text() and mentor.name in card.get_text()
+    assert card.find("li")["data-status"] == "open"
+
+    form = mentee.get(answer_path(checkpoint_id, mentor.person_id))
+    assert form.status == 200 and labelled(form.soup) == []
+    assert form.soup.find(id="answer-q1").find("legend") is not None  # scale: a fieldset with a legend
+
+    # Missing required items: refused with a message per item, the answers given are kept (and saved as a draft).
+    partial = answer(mentee, checkpoint_id, mentor.person_id, {"q1": "4", "q7": "<script>alert(1)</script> **hi**"})
+    assert partial.status == 400
+    assert partial.soup.find(id="answer-q2-error").get_text(strip=True) == "This question needs an answer."
+    assert partial.soup.find(id="answer-q1-4").has_attr("checked")
+    assert partial.soup.find(id="answer-q7").get_text() == "<script>alert(1)</script> **hi**"
+    assert "<script>alert(1)</script>" not in partial.text  # escaped in the page
+    [draft] = _responses(live, checkpoint_id)
+    assert draft.status == "draft" and draft.answers["q1"] == 4
+
+    # A point outside the scale is refused even for a draft; the earlier answer stays.
+    outside = answer(mentee, checkpoint_id, mentor.person_id, {"q1": "9", "q2": "3"}, action="save")
+    assert outside.status == 400 and "Choose a point on the scale from 1 to 5." in outside.text
+    [draft] = _responses(live, checkpoint_id)
+    assert draft.answers["q1"] == 4 and draft.answers["q2"] == 3
+    bad_option = answer(mentee, checkpoint_id, mentor.person_id, {"q6": "7"}, action="save")
+    assert bad_option.status == 400 and "Choose one of the options." in bad_option.text
+
+    saved = answer(mentee, checkpoint_id, mentor.person_id, {"q1": "4", "q2": "3"}, action="save")
+    assert saved.status == 200 and "Draft saved." in saved.text
+    assert saved.soup.find(id="answer-q2-3").has_attr("checked")
+    assert mentee.get("/space/").soup.select_one("#your-evaluations li")["data-status"] == "draft"
+
+    answers = dict(MENTEE_ANSWERS, q7="<script>alert(1)</script> <b>bold</b>")
+    done = answer(mentee, checkpoint_id, mentor.person_id, answers)
+    assert done.status == 200 and "Your answers are submitted." in done.text, done.text[:1500]
+    assert "<script>alert(1)</script>" not in done.text and "&lt;script&gt;" in done.text
+    [response] = _responses(live, checkpoint_id)
+    assert response.status == "submitted" and response.submitted_at is not None
+    # Likert (v-1)/(points-1): 1, .75, .5, 1, .75; the choice "Every week" = 3 of 3 → 1; mean = 5/6.
+    assert abs(response.score_fraction - (1 + 0.75 + 0.5 + 1 + 0.75 + 1) / 6) < 1e-9
+    assert mentee.get("/space/").soup.select_one("#your-evaluations li")["data-status"] == "submitted"
+
+    # Submitted answers are final.
+    resent = [(f"answer-{k}", v) for k, v in MENTEE_ANSWERS.items()] + [("action", "submit")]
+    forced = mentee.post(answer_path(checkpoint_id, mentor.person_id), resent)
+    assert forced.status == 409 and "cannot be changed" in forced.text
+
+    # The coordinator sees the response and its score; the mentee sees their own answers.
+    results = world.coordinator.get(f"/evaluations/checkpoints/{checkpoint_id}")
+    assert results.status == 200 and results.soup.find(id="submitted-count").get_text(strip=True) == "1 of 1"
+    mine = mentee.get(f"/evaluations/responses/{response.id}")
+    assert mine.status == 200 and "Good talks" not in mine.text and "&lt;b&gt;bold&lt;/b&gt;" in mine.text
+
+
+def test_reflection_has_no_score_and_self_assessment_is_for_everyone(live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    reflection = schedule(world.coordinator, copy_template(world.coordinator, "reflection"), "reflection", "End")
+    for person in (world.mentees[0], world.mentors[0]):
+        tasks = person.get("/evaluations/")
+        assert tasks.status == 200 and tasks.soup.select(f"#task-table tr[data-checkpoint='{reflection}']")
+    texts = {k: f"answer {k}" for k in ("gained_1", "gained_2", "gained_3", "use_1", "use_2", "learn_1")}
+    done = answer(world.mentees[0], reflection, None, texts)
+    assert done.status == 200 and "submitted" in done.text
+    [response] = _responses(live, reflection)
+    assert response.score_fraction is None and response.subject_person_id is None
+    # Nobody is "about" anybody in a reflection: another path is 404.
+    assert world.mentees[0].get(answer_path(reflection, world.mentors[0].person_id)).status == 404
+
+
+def test_editing_an_answered_instrument_creates_a_version_and_keeps_responses(live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=2, capacity=2)
+    instrument_id = copy_template(world.coordinator, "mentee_of_mentor")
+    first = schedule(world.coordinator, instrument_id, "mentees_about_mentor", "Mid-course")
+    later = schedule(world.coordinator, instrument_id, "mentees_about_mentor", "End")
+    mentor = world.mentors[0]
+    one, two = world.mentees
+    assert answer(one, first, mentor.person_id, MENTEE_ANSWERS).status == 200
+    answer(two, first, mentor.person_id, {"q1": "2"}, action="save")  # a draft counts as a response too
+
+    edit = world.coordinator.get(f"/evaluations/instruments/{instrument_id}/edit")
+    warning = edit.soup.find(id="version-warning")
+    assert warning is not None and "Saving creates version 2" in warning.get_text()
+    saved = _edit(
+        world.coordinator, instrument_id, **{"item-0-prompt": "My mentor is easy to reach.", "item-0-points": "7"}
+    )
+    assert saved.status == 200, saved.text[:1500]
+    notice = saved.soup.find(id="versioned-notice").get_text()
+    assert "Saved as version 2" in notice and "keep pointing at version 1" in notice and "(1 moved)" in notice
+
+    with live.app.app_context():
+        versions = {
+            v.number: v
+            for v in db.session.execute(
+                select(EvaluationInstrumentVersion).where(EvaluationInstrumentVersion.instrument_id == instrument_id)
+            ).scalars()
+        }
+        cps = {c.id: c.instrument_version_id for c in db.session.execute(select(EvaluationCheckpoint)).scalars()}
+        assert versions[1].items[0]["prompt"] == "My mentor makes time for our conversations."
+        assert versions[1].items[0]["points"] == 5
+        assert versions[2].items[0]["points"] == 7
+        assert cps[first] == versions[1].id  # answered: stays
+        assert cps[later] == versions[2].id  # not answered yet: follows the edit
+        db.session.remove()
+    responses = _responses(live, first)
+    assert {r.instrument_version_id for r in responses} == {versions[1].id}
+    submitted = next(r for r in responses if r.status == "submitted")
+    view = world.coordinator.get(f"/evaluations/responses/{submitted.id}")
+    assert "My mentor makes time for our conversations." in view.text and "version 1" in view.text
+    # The draft finishes on the version it started with (5 points, not 7).
+    draft_form = two.get(answer_path(first, mentor.person_id))
+    assert draft_form.soup.find(id="answer-q1-5") is not None and draft_form.soup.find(id="answer-q1-6") is None
+    # The later checkpoint asks the new question on 7 points.
+    later_form = one.get(answer_path(later, mentor.person_id))
+    assert "My mentor is easy to reach." in later_form.text and later_form.soup.find(id="answer-q1-7") is not None
+
+
+def _about_me(person, checkpoint_id: int) -> Page:
+    return person.get(f"/evaluations/checkpoints/{checkpoint_id}/about-me")
+
+
+def test_mentor_sees_nothing_with_two_mentees(live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=2, capacity=2)
+    mentor = world.mentors[0]
+    checkpoint = schedule(
+        world.coordinator, copy_template(world.coordinator, "mentee_of_mentor"), "mentees_about_mentor"
+    )
+    for mentee in world.mentees:
+        assert answer(mentee, checkpoint, mentor.person_id, MENTEE_ANSWERS).status == 200
+    page = _about_me(mentor, checkpoint)
+    assert page.status == 200
+    assert page.soup.find(id="too-few") is not None and page.soup.find(id="aggregate-table") is None
+    assert "Good talks" not in page.text
+    ids = [r.id for r in _responses(live, checkpoint)]
+    assert all(mentor.get(f"/evaluations/responses/{rid}").status == 404 for rid in ids)
+
+
+def test_mentor_sees_aggregate_with_three_and_individual_after_release(live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=3, capacity=3)
+    mentor = world.mentors[0]
+    assert len(world.pairs[mentor.person_id]) == 3
+    checkpoint = schedule(
+        world.coordinator, copy_template(world.coordinator, "mentee_of_mentor"), "mentees_about_mentor"
+    )
+    for index, mentee in enumerate(world.mentees):
+        answers = dict(MENTEE_ANSWERS, q1=str(index + 3), q7=f"Secret note {index}")
+        assert answer(mentee, checkpoint, mentor.person_id, answers).status == 200
+    page = _about_me(mentor, checkpoint)
+    table = page.soup.find(id="aggregate-table")
+    assert table is not None, page.text[:1500]
+    row = table.find("tr", attrs={"data-item": "q1"})
+    assert row.find("td", class_="mean").get_text(strip=True) == "4.00 / 5"  # 3, 4, 5
+    counts = [int(c.get_text()) for c in row.select(".dist-count")]
+    assert counts == [0, 0, 1, 1, 1]
+    assert "Secret note" not in page.text  # free text is never aggregated
+    assert page.soup.find(id="individual") is None
+    names = [m.name for m in world.mentees]
+    assert not any(name in page.text for name in names)
+    ids = [r.id for r in _responses(live, checkpoint)]
+    assert all(mentor.get(f"/evaluations/responses/{rid}").status == 404 for rid in ids)
+
+    released = world.coordinator.post(f"/evaluations/checkpoints/{checkpoint}/release", {"released": "1"})
+    assert released.status == 200 and "Released" in released.text
+    page = _about_me(mentor, checkpoint)
+    assert page.soup.find(id="individual") is not None
+    assert all(f"Secret note {i}" in page.text for i in range(3))
+    assert mentor.get(f"/evaluations/responses/{ids[0]}").status == 200
+
+    world.coordinator.post(f"/evaluations/checkpoints/{checkpoint}/release", {"released": "0"})
+    assert "Secret note" not in _about_me(mentor, checkpoint).text
+    assert mentor.get(f"/evaluations/responses/{ids[0]}").status == 404
+
+
+def test_mentors_evaluation_of_mentee_is_visible_to_the_mentee_only_when_released(live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    mentor, mentee = world.mentors[0], world.mentees[0]
+    checkpoint = schedule(
+        world.coordinator, copy_template(world.coordinator, "mentor_of_mentee"), "mentors_about_mentee"
+    )
+    tasks = mentor.get("/evaluations/")
+    assert mentee.name in tasks.soup.find(id="task-table").get_text()
+    answers = {"q1": "4", "q2": "4", "q3": "5", "q4": "3", "q5": "Mentor private view", "q6": ""}
+    assert answer(mentor, checkpoint, mentee.person_id, answers).status == 200
+    [response] = _responses(live, checkpoint)
+    assert mentee.get(f"/evaluations/responses/{response.id}").status == 404
+    hidden = _about_me(mentee, checkpoint)
+    assert hidden.soup.find(id="not-released") is not None and "Mentor private view" not in hidden.text
+    world.coordinator.post(f"/evaluations/checkpoints/{checkpoint}/release", {"released": "1"})
+    shown = _about_me(mentee, checkpoint)
+    assert "Mentor private view" in shown.text
+    assert mentee.get(f"/evaluations/responses/{response.id}").status == 200
+    # The mentee is not the one who answers here.
+    assert mentee.get(answer_path(checkpoint, mentor.person_id)).status == 404
+
+
+def test_checkpoint_dates_in_the_coordinators_zone_and_checked(live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    instrument_id = copy_template(world.coordinator, "survey")
+    page = world.coordinator.get("/evaluations/checkpoints/new")
+    assert labelled(page.soup) == []
+    data = replace(
+        form_data(page, "/evaluations/checkpoints/new"),
+        title="End",
+        instrument_id=str(instrument_id),
+        audience="survey",
+        opens_at="2030-05-10T09:00",
+        due_at="2030-05-01T09:00",
+        reminder_hours_before="-3",
+    )
+    refused = Page(world.coordinator.browser.http.post(form_action(page, "/evaluations/checkpoints/new"), data=data))
+    assert refused.status == 400
+    assert "The due date must come after the opening date." in refused.text
+    assert "Enter a whole number of hours" in refused.text
+    assert refused.soup.find(id="title")["value"] == "End"
+    assert refused.soup.find(id="audience-survey").has_attr("checked")
+    data = replace(data, due_at="2030-05-20T17:30", reminder_hours_before="24")
+    saved = Page(world.coordinator.browser.http.post(form_action(page, "/evaluations/checkpoints/new"), data=data))
+    assert saved.status == 200, saved.text[:1500]
+    checkpoint_id = int(saved.url.split("/evaluations/checkpoints/")[1].split("?")[0])
+    with live.app.app_context():
+        stored = db.session.get(EvaluationCheckpoint, checkpoint_id)
+        assert stored.due_at.isoformat() == "2030-05-20T17:30:00+00:00"  # the demo coordinator's zone is UTC
+        db.session.remove()
+    # Not open yet: participants see when it opens, and cannot answer.
+    mentee = world.mentees[0]
+    form = mentee.get(answer_path(checkpoint_id))
+    assert form.status == 200 and form.soup.find(id="not-open") is not None and form.soup.find(id="answer-form") is None
+    early = mentee.post(answer_path(checkpoint_id), [("answer-q1", "3"), ("action", "save")])
+    assert early.status == 409
+    assert mentee.get("/space/").soup.select_one("#your-evaluations li")["data-status"] == "upcoming"
