@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from .views.dashboard import bp as dashboard_bp
     from .views.activities import bp as activities_bp
     from .views.discussions import bp as discussions_bp
+    from .views.evaluations import bp as evaluations_bp
     from .views.grades import bp as grades_bp
     from .views.home import bp as home_bp
     from .views.matching import bp as matching_bp
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(roster_bp)
     app.register_blueprint(program_bp)
     app.register_blueprint(matching_bp)
+    app.register_blueprint(evaluations_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(resources_bp)
     app.register_blueprint(dashboard_bp)
