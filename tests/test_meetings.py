@@ -38,11 +38,8 @@ def test_bogota_proposal_is_shown_in_tokyo_time_and_accepted(live):
     meeting_id = meeting_id_of(sent)
     mine = pair.mentee.get(f"{pair.base}/meetings/{meeting_id}")
     assert mine.soup.find(id="my-time").time["datetime"] == "2027-03-11T00:00:00+00:00"
-    assert (
-        "7:00" in mine.soup.find(id="my-time").get_text()
-        and "GMT-5" in mine.soup.find(id="my-time").get_text()
-        or "-05" in mine.soup.find(id="my-time").get_text()
-    )
+    mine_text = mine.soup.find(id="my-time").get_text()
+    assert "Mar 10, 2027" in mine_text and "7:00" in mine_text and "PM" in mine_text
     partner = mine.soup.select_one(".partner-time").get_text()
     assert "Mar 11, 2027" in partner and "9:00" in partner
     assert mine.soup.find(id="answer") is None  # the proposer does not answer their own proposal
@@ -56,7 +53,7 @@ def test_bogota_proposal_is_shown_in_tokyo_time_and_accepted(live):
     when = theirs.soup.find(id="my-time").get_text()
     assert "Mar 11, 2027" in when and "9:00" in when and "45 minutes" in when
     assert "America/Bogota" in theirs.soup.find(id="proposed-zone").get_text()
-    accepted = theirs and pair.mentor.submit(theirs, "#answer form", {"answer": "accept"})
+    accepted = pair.mentor.submit(theirs, "#answer form", {"answer": "accept"})
     assert query_of(accepted)["done"] == "accepted"
     after = pair.mentee.get(f"{pair.base}/meetings/")
     assert after.soup.select_one(f"#upcoming #meeting-{meeting_id}") is not None
