@@ -92,15 +92,21 @@ def test_known_scenario_metrics_at_risk_and_median_reply(live, browser):
 
     risk = soup.find(id=f"risk-pair-{a.id}")
     assert risk is not None, soup.find(id="at-risk").get_text(" ", strip=True)
-    assert [li.get_text(strip=True) for li in risk.select("li[data-reason]")] == ["No contact for 19 days"]
+    assert [li.get_text(strip=True) for li in risk.select("li[data-reason]")] == [
+        "No contact for 19 days",
+        "No meeting held or planned since the pairing was approved 30 days ago",
+    ]
     assert soup.find(id=f"risk-pair-{b.id}") is None
     people = soup.select("#risk-table tr[data-person]")
     assert len(people) == 1
     assert "Not matched: every compatible mentor is already full" in people[0].get_text(" ", strip=True)
 
-    # The coordinator's threshold: at 25 days nothing is silent; at 1 day pair B is too.
+    # The coordinator's threshold: at 25 days pair A is no longer silent (but still has never met);
+    # at 31 days it is not at risk at all; at 1 day pair B is silent too.
     relaxed = _dashboard(scenario, silent_days="25")
-    assert relaxed.soup.find(id=f"risk-pair-{a.id}") is None
+    assert [li["data-reason"] for li in relaxed.soup.select(f"#risk-pair-{a.id} li")] == ["no_meeting"]
+    assert relaxed.soup.find(id=f"pair-{a.id}")["data-status"] == "active"
+    assert _dashboard(scenario, silent_days="31").soup.find(id=f"risk-pair-{a.id}") is None
     assert relaxed.soup.select_one("#silent_days")["value"] == "25"
     strict = _dashboard(scenario, silent_days="1")
     reasons = strict.soup.select(f"#risk-pair-{b.id} li[data-reason]")
@@ -165,7 +171,9 @@ def test_csv_exports_and_formula_injection(live, browser):
     assert by_id[str(a.id)]["Median reply time (hours)"] == "2.5"
     assert by_id[str(b.id)]["Median reply time (hours)"] == "24.0"
     assert by_id[str(a.id)]["Posts"] == "4" and by_id[str(a.id)]["Days since contact"] == "19"
-    assert by_id[str(a.id)]["At risk because"] == "No contact for 19 days"
+    assert by_id[str(a.id)]["At risk because"] == (
+        "No contact for 19 days; No meeting held or planned since the pairing was approved 30 days ago"
+    )
 
     risk, _r = _csv(scenario, "at-risk")
     assert risk[0] == ["Kind", "Pair id", "Mentee or person", "Mentor", "At risk because"]

@@ -37,7 +37,7 @@ from .templating import role_label, viewer_zone
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-EXPORTS = ("pairs", "at-risk", "people")
+EXPORTS = ("pairs", "at-risk", "people", "evaluations")
 
 
 def _silent_days() -> int:
@@ -58,6 +58,21 @@ def reason_text(reason: Reason) -> str:
             "No contact since the pairing was approved %(num)d day ago",
             "No contact since the pairing was approved %(num)d days ago",
             days,
+        )
+    if reason.code == "no_meeting":
+        return ngettext(
+            "No meeting held or planned since the pairing was approved %(num)d day ago",
+            "No meeting held or planned since the pairing was approved %(num)d days ago",
+            days,
+        )
+    if reason.code == "overdue_goals":
+        count = int(str(reason.params.get("count", 0)))
+        return ngettext("%(num)d goal is overdue", "%(num)d goals are overdue", count)
+    if reason.code == "missed_evaluation":
+        return _(
+            "%(name)s did not complete “%(title)s”",
+            name=reason.params.get("name", "?"),
+            title=reason.params.get("title", ""),
         )
     if reason.code == "switch_pending":
         if days == 0:
@@ -96,6 +111,41 @@ def status_text(pair: PairRow) -> str:
 
 def person_role_text(role: str) -> str:
     return _("Peer") if role == "peer" else role_label(role)
+
+
+def audience_text(audience: str) -> str:
+    return {
+        "mentees_about_mentor": _("Mentees about their mentor"),
+        "mentors_about_mentee": _("Mentors about each mentee"),
+        "self_assessment": _("Self-assessment"),
+        "reflection": _("Reflection"),
+        "survey": _("Program survey"),
+    }.get(audience, audience)
+
+
+def percent_text(fraction: float | None) -> str:
+    return "—" if fraction is None else f"{round(fraction * 100):d}%"
+
+
+def _evaluation_chart(overview: Overview) -> tuple[BarChart, str] | None:
+    if not overview.checkpoints:
+        return None
+    items = [
+        (
+            c.title if len(c.title) <= 18 else c.title[:17] + "…",
+            round(c.fraction * 100, 1),
+            "good" if c.expected and c.submitted >= c.expected else "warn" if c.past_due else "",
+        )
+        for c in overview.checkpoints
+    ]
+    chart = bar_chart(items, value_format="{:.0f}%")
+    desc = _(
+        "Share of expected evaluations submitted, per checkpoint: %(values)s.",
+        values="; ".join(
+            f"{c.title}: {percent_text(c.fraction)} ({c.submitted}/{c.expected})" for c in overview.checkpoints
+        ),
+    )
+    return chart, desc
 
 
 def _week_chart(overview: Overview) -> tuple[BarChart, str]:
@@ -139,6 +189,7 @@ def index():
     overview = course_overview(db.session(), g.course.id, silent_days=_silent_days())
     week_chart, week_desc = _week_chart(overview)
     contact_chart, contact_desc = _contact_chart(overview)
+    evaluation_chart = _evaluation_chart(overview)
     db.session.commit()
     pairs = sorted(
         overview.active_pairs,
@@ -156,6 +207,9 @@ def index():
         week_desc=week_desc,
         contact_chart=contact_chart,
         contact_desc=contact_desc,
+        evaluation_chart=evaluation_chart,
+        audience_text=audience_text,
+        percent_text=percent_text,
         reason_text=reason_text,
         duration_text=duration_text,
         status_text=status_text,
@@ -181,6 +235,16 @@ def pair(pair_id: int):
     )
 
 
+def goal_status_text(status: str) -> str:
+    return {
+        "not_started": _("not started"),
+        "on_track": _("on track"),
+        "at_risk": _("at risk"),
+        "done": _("done"),
+        "dropped": _("dropped"),
+    }.get(status, status)
+
+
 def event_text(kind: str, params: dict[str, object]) -> str:
     if kind == "approved":
         return _("Pairing approved")
@@ -192,6 +256,35 @@ def event_text(kind: str, params: dict[str, object]) -> str:
         return _("Change request approved")
     if kind == "switch_declined":
         return _("Change request declined")
+    if kind == "meeting_proposed":
+        if "title" in params:
+            return _("Proposed a meeting: “%(title)s”", title=params["title"])
+        return _("Proposed a meeting")
+    if kind in ("meeting_held", "meeting_missed"):
+        held = kind == "meeting_held"
+        if "title" in params:
+            if held:
+                return _("Meeting held: “%(title)s”", title=params["title"])
+            return _("Meeting missed: “%(title)s”", title=params["title"])
+        return _("Meeting held") if held else _("Meeting missed")
+    if kind == "goal":
+        change = {
+            "created": _("Goal set"),
+            "edited": _("Goal edited"),
+            "status": _("Goal status changed"),
+            "milestone_added": _("Milestone added"),
+            "milestone_done": _("Milestone done"),
+            "milestone_reopened": _("Milestone reopened"),
+            "comment": _("Comment on a goal"),
+        }.get(str(params.get("change")), _("Goal updated"))
+        if "title" in params:
+            change += f": “{params['title']}”"
+        status = params.get("status")
+        if status:
+            change += " · " + goal_status_text(str(status))
+        return change
+    if kind == "evaluation":
+        return _("Submitted the evaluation “%(title)s”", title=params.get("title", ""))
     if kind == "post":
         state = params.get("state")
         if "title" in params:
@@ -231,6 +324,16 @@ def _pairs_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]]
         _("Days since contact"),
         _("Replies"),
         _("Median reply time (hours)"),
+        _("Meetings held"),
+        _("Meetings missed"),
+        _("Meetings upcoming"),
+        _("Goals"),
+        _("Goals on track"),
+        _("Goals at risk"),
+        _("Goals overdue"),
+        _("Goals done"),
+        _("Evaluations expected"),
+        _("Evaluations submitted"),
         _("Change requested (UTC)"),
         _("At risk because"),
     ]
@@ -248,6 +351,16 @@ def _pairs_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]]
             p.days_since_contact if p.days_since_contact is not None else "",
             p.replies,
             _hours(p.median_reply_seconds),
+            p.meetings.held,
+            p.meetings.missed,
+            p.meetings.upcoming,
+            p.goals.total,
+            p.goals.on_track,
+            p.goals.at_risk,
+            p.goals.overdue,
+            p.goals.done,
+            p.evaluations_expected,
+            p.evaluations_submitted,
             _iso(p.switch_pending_since),
             "; ".join(reason_text(r) for r in p.reasons),
         ]
@@ -278,6 +391,8 @@ def _people_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]
         _("Posts in pair threads"),
         _("Posts in forums"),
         _("Last post (UTC)"),
+        _("Goal updates"),
+        _("Evaluations submitted"),
         _("Not matched because"),
     ]
     rows = (
@@ -289,9 +404,40 @@ def _people_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]
             p.pair_posts,
             p.forum_posts,
             _iso(p.last_post_at),
+            p.goal_updates,
+            p.evaluations_submitted,
             reason_text(p.unmatched) if p.unmatched else "",
         ]
         for p in sorted(overview.people, key=lambda p: p.name.casefold())
+    )
+    return header, rows
+
+
+def _evaluations_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]]:
+    header = [
+        _("Checkpoint"),
+        _("Who answers"),
+        _("Opens (UTC)"),
+        _("Due (UTC)"),
+        _("Expected"),
+        _("Submitted"),
+        _("Drafts"),
+        _("Completion (%)"),
+        _("Mean score (%)"),
+    ]
+    rows = (
+        [
+            c.title,
+            audience_text(c.audience),
+            _iso(c.opens_at),
+            _iso(c.due_at),
+            c.expected,
+            c.submitted,
+            c.drafts,
+            round(c.fraction * 100, 1),
+            round(c.mean_score * 100, 1) if c.mean_score is not None else "",
+        ]
+        for c in overview.checkpoints
     )
     return header, rows
 
@@ -300,7 +446,12 @@ def _people_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]
 @require_tool_session("coordinator")
 def export(name: str) -> Response:
     """Stream one CSV (pairs, at-risk list, or per-person participation), UTF-8 with BOM, formula-safe."""
-    builders = {"pairs": _pairs_csv, "at-risk": _at_risk_csv, "people": _people_csv}
+    builders = {
+        "pairs": _pairs_csv,
+        "at-risk": _at_risk_csv,
+        "people": _people_csv,
+        "evaluations": _evaluations_csv,
+    }
     if name not in builders:
         abort(404)
     overview = course_overview(db.session(), g.course.id, silent_days=_silent_days())

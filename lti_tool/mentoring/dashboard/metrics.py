@@ -8,12 +8,20 @@ per pair or per person — and returns plain dataclasses the web layer renders, 
 Definitions (the dashboard's help text says the same in words):
 
 * **Last contact** of a pair: its latest post in the pair's private threads (``Thread.space_kind ==
-  "pair"``, ``space_id`` = the mentorship's id).
+  "pair"``, ``space_id`` = the mentorship's id) or the start of its latest meeting recorded as held.
 * **Silent** pair: an active pair whose last contact is ``silent_days`` or more days ago, or that has had
   no contact at all ``silent_days`` days after the pairing was approved. Otherwise it is **active**.
 * **Reply time**: when a member posts after the other member, the time since the *first* post of the
   other member's unanswered run (A at 9:00, A at 10:00, B at 12:00 → 3 hours). Only the two members'
   posts count. The **median** is over every reply in the pair's (or the course's) threads.
+* **Meetings** held, missed and upcoming, and **goals** by status and overdue, come from the meetings' and
+  goals' own count functions (:func:`lti_tool.mentoring.meetings.meeting_counts`,
+  :func:`lti_tool.mentoring.goals.goal_counts`), each a fixed number of queries for the whole course.
+* **Evaluation completion**: per checkpoint, the responses expected now (for a mentee-about-mentor or
+  mentor-about-mentee checkpoint one per active pair, otherwise one per active participant) plus any
+  submitted response from someone no longer expected, against those submitted; the **result** is the mean
+  score of the submitted responses that have one. A checkpoint past its due date that a pair's member has
+  not submitted is a **missed evaluation**.
 * **Unmatched**: an active participant who would be matched as a mentee (mentees, peers, and volunteers
   whose mentor offer is not approved) with no active pairing; the latest matching run says why.
 * **At risk**: a pair or person with at least one reason (see ``REASONS``); reasons are codes with
@@ -31,9 +39,23 @@ from datetime import datetime, timedelta
 from sqlalchemy import Integer, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ...models import MatchRun, Membership, Mentorship, Participant, Person, Post, Program, SwitchRequest, Thread
+from ...models import (
+    EvaluationCheckpoint,
+    EvaluationResponse,
+    MatchRun,
+    Membership,
+    Mentorship,
+    Participant,
+    Person,
+    Post,
+    Program,
+    SwitchRequest,
+    Thread,
+)
 from ...models.base import UTCDateTime, utcnow
 from ...models.discussions import SPACE_PAIR
+from ..goals import GoalCounts, goal_counts, goal_updates_by_person
+from ..meetings import MeetingCounts, meeting_counts
 from .sql import seconds_between
 
 DEFAULT_SILENT_DAYS = 14
@@ -46,6 +68,9 @@ REASONS = (
     "silent",  # [days] no contact for N days
     "no_contact",  # [days] no contact at all since the pairing was approved N days ago
     "switch_pending",  # [days] a member asked to change the pairing N days ago
+    "no_meeting",  # [days] no meeting held or planned since the pairing was approved N days ago
+    "overdue_goals",  # [count] open goals past their due date
+    "missed_evaluation",  # [title, name] a member did not submit an evaluation that is past due
     "unmatched",  # [role, code, params] not matched (the run's reason, when there is one)
 )
 
@@ -82,6 +107,8 @@ class PersonRow:
     pair_posts: int = 0
     forum_posts: int = 0
     last_post_at: datetime | None = None
+    goal_updates: int = 0
+    evaluations_submitted: int = 0
     unmatched: Reason | None = None
 
 
@@ -100,6 +127,11 @@ class PairRow:
     replies: int = 0
     median_reply_seconds: float | None = None
     switch_pending_since: datetime | None = None
+    meetings: MeetingCounts = field(default_factory=MeetingCounts)
+    goals: GoalCounts = field(default_factory=GoalCounts)
+    evaluations_expected: int = 0
+    evaluations_submitted: int = 0
+    missed_evaluations: list[tuple[str, str]] = field(default_factory=list)  # (checkpoint title, member name)
     reasons: list[Reason] = field(default_factory=list)
 
     @property
@@ -149,6 +181,27 @@ class ContactBucket:
 
 
 @dataclass
+class CheckpointResult:
+    """One evaluation checkpoint: completion and the mean score of the submitted responses."""
+
+    id: int
+    title: str
+    audience: str
+    opens_at: datetime
+    due_at: datetime
+    expected: int
+    submitted: int
+    drafts: int
+    mean_score: float | None  # 0..1
+    scored: int
+    past_due: bool
+
+    @property
+    def fraction(self) -> float:
+        return self.submitted / self.expected if self.expected else 0.0
+
+
+@dataclass
 class Overview:
     course_id: int
     now: datetime
@@ -161,6 +214,7 @@ class Overview:
     median_reply_seconds: float | None
     replies: int
     last_run_at: datetime | None
+    checkpoints: list[CheckpointResult] = field(default_factory=list)
 
     @property
     def active_pairs(self) -> list[PairRow]:
@@ -181,6 +235,18 @@ class Overview:
             "switch_pending": sum(1 for p in active if p.switch_pending_since is not None),
             "at_risk": len(self.at_risk),
             "posts": sum(p.posts for p in self.pairs),
+            "meetings_held": sum(p.meetings.held for p in self.pairs),
+            "meetings_missed": sum(p.meetings.missed for p in self.pairs),
+            "meetings_upcoming": sum(p.meetings.upcoming for p in active),
+            "pairs_met": sum(1 for p in active if p.meetings.held),
+            "goals": sum(p.goals.total for p in active),
+            "goals_open": sum(p.goals.open for p in active),
+            "goals_on_track": sum(p.goals.on_track for p in active),
+            "goals_at_risk": sum(p.goals.at_risk for p in active),
+            "goals_overdue": sum(p.goals.overdue for p in active),
+            "goals_done": sum(p.goals.done for p in active),
+            "evaluations_expected": sum(c.expected for c in self.checkpoints),
+            "evaluations_submitted": sum(c.submitted for c in self.checkpoints),
         }
 
 
@@ -384,6 +450,109 @@ def _latest_unmatched(session: Session, course_id: int) -> tuple[datetime | None
     return created, reasons
 
 
+PAIR_AUDIENCES = {
+    # audience: (who answers, about whom)
+    "mentees_about_mentor": ("mentee", "mentor"),
+    "mentors_about_mentee": ("mentor", "mentee"),
+}
+
+
+def _checkpoints(session: Session, course_id: int) -> list[tuple[int, str, str, datetime, datetime]]:
+    return [
+        (int(cid), title, audience, opens_at, due_at)
+        for cid, title, audience, opens_at, due_at in session.execute(
+            select(
+                EvaluationCheckpoint.id,
+                EvaluationCheckpoint.title,
+                EvaluationCheckpoint.audience,
+                EvaluationCheckpoint.opens_at,
+                EvaluationCheckpoint.due_at,
+            )
+            .where(EvaluationCheckpoint.course_id == course_id)
+            .order_by(EvaluationCheckpoint.due_at, EvaluationCheckpoint.id)
+        ).all()
+    ]
+
+
+def _responses(session: Session, course_id: int) -> list[tuple[int, int, int | None, str, float | None]]:
+    """Every response of the course's checkpoints: (checkpoint, respondent, subject, status, score)."""
+    return [
+        (int(cid), int(respondent), subject, status, score)
+        for cid, respondent, subject, status, score in session.execute(
+            select(
+                EvaluationResponse.checkpoint_id,
+                EvaluationResponse.respondent_person_id,
+                EvaluationResponse.subject_person_id,
+                EvaluationResponse.status,
+                EvaluationResponse.score_fraction,
+            )
+            .join(EvaluationCheckpoint, EvaluationCheckpoint.id == EvaluationResponse.checkpoint_id)
+            .where(EvaluationCheckpoint.course_id == course_id)
+        ).all()
+    ]
+
+
+def _evaluations(
+    checkpoints: list[tuple[int, str, str, datetime, datetime]],
+    responses: list[tuple[int, int, int | None, str, float | None]],
+    pairs: list[PairRow],
+    people: Iterable[PersonRow],
+    now: datetime,
+) -> list[CheckpointResult]:
+    """Completion and mean score per checkpoint; each active pair's expected, submitted and missed ones."""
+    submitted: dict[int, dict[tuple[int, int | None], float | None]] = defaultdict(dict)
+    drafts: dict[int, int] = defaultdict(int)
+    by_person: dict[int, int] = defaultdict(int)
+    for cid, respondent, subject, status, score in responses:
+        if status == "submitted":
+            submitted[cid][(respondent, subject)] = score
+            by_person[respondent] += 1
+        else:
+            drafts[cid] += 1
+    present = [p for p in people if p.active]
+    for person in present:
+        person.evaluations_submitted = by_person.get(person.person_id, 0)
+    active = [p for p in pairs if p.active]
+    results = []
+    for cid, title, audience, opens_at, due_at in checkpoints:
+        done = submitted.get(cid, {})
+        past_due = due_at < now
+        if audience in PAIR_AUDIENCES:
+            answers, about = PAIR_AUDIENCES[audience]
+            expected_here = [
+                ((getattr(p, answers).person_id, getattr(p, about).person_id), p, getattr(p, answers)) for p in active
+            ]
+        else:
+            expected_here = [((m.person_id, None), p, m) for p in active for m in (p.mentee, p.mentor)]
+        for key, pair, member in expected_here:
+            pair.evaluations_expected += 1
+            if key in done:
+                pair.evaluations_submitted += 1
+            elif past_due:
+                pair.missed_evaluations.append((title, member.name))
+        if audience in PAIR_AUDIENCES:
+            expected = {key for key, _pair, _member in expected_here}
+        else:
+            expected = {(p.person_id, None) for p in present}
+        scores = [v for v in done.values() if v is not None]
+        results.append(
+            CheckpointResult(
+                id=cid,
+                title=title,
+                audience=audience,
+                opens_at=opens_at,
+                due_at=due_at,
+                expected=len(expected | set(done)),
+                submitted=len(done),
+                drafts=drafts.get(cid, 0),
+                mean_score=sum(scores) / len(scores) if scores else None,
+                scored=len(scores),
+                past_due=past_due,
+            )
+        )
+    return results
+
+
 # --- assembly -------------------------------------------------------------------------------------------
 
 
@@ -438,6 +607,11 @@ def course_overview(
     last_run_at, unmatched_reasons = _latest_unmatched(session, course_id)
     by_person = _posts_by_person(session, course_id)
     weeks = _weekly_posts(session, course_id, now)
+    meetings = meeting_counts(session, course_id, now=now)
+    goals = goal_counts(session, course_id, today=now.date())
+    goal_updates = goal_updates_by_person(session, course_id)
+    checkpoints = _checkpoints(session, course_id)
+    responses = _responses(session, course_id) if checkpoints else []
 
     pairs: list[PairRow] = []
     for ms_id, mentee_id, mentor_id, approved_at, ended_at in ships:
@@ -445,6 +619,10 @@ def course_overview(
         if mentee is None or mentor is None:
             continue  # a participant row removed under the pairing; nothing sensible to show
         threads, posts, last = activity.get(ms_id, (0, 0, None))
+        met = meetings.get((SPACE_PAIR, ms_id), MeetingCounts())
+        held_at = _as_utc(met.last_held_at)
+        if held_at is not None and held_at <= now and (last is None or held_at > last):
+            last = held_at
         gaps = replies.get(ms_id, [])
         pair = PairRow(
             id=ms_id,
@@ -460,16 +638,22 @@ def course_overview(
             replies=len(gaps),
             median_reply_seconds=median(gaps),
             switch_pending_since=switches.get(ms_id) if ended_at is None else None,
+            meetings=met,
+            goals=goals.get((SPACE_PAIR, ms_id), GoalCounts()),
         )
         if pair.active:
             mentee.pairs += 1
             mentor.pairs += 1
-            pair.reasons = pair_reasons(pair, now, silent_days)
         pairs.append(pair)
+    results = _evaluations(checkpoints, responses, pairs, people.values(), now)
+    for pair in pairs:
+        if pair.active:
+            pair.reasons = pair_reasons(pair, now, silent_days)
 
     for person in people.values():
         pair_posts, forum_posts, last_post = by_person.get(person.person_id, (0, 0, None))
         person.pair_posts, person.forum_posts, person.last_post_at = pair_posts, forum_posts, last_post
+        person.goal_updates = goal_updates.get(person.person_id, 0)
         if person.active and person.role in ("mentee", "peer") and not person.pairs:
             reason = unmatched_reasons.get(person.participant_id)
             params: dict[str, object] = {"role": person.role}
@@ -497,6 +681,7 @@ def course_overview(
         median_reply_seconds=median(all_gaps),
         replies=len(all_gaps),
         last_run_at=last_run_at,
+        checkpoints=results,
     )
 
 
@@ -508,6 +693,12 @@ def pair_reasons(pair: PairRow, now: datetime, silent_days: int) -> list[Reason]
             reasons.append(Reason("no_contact", {"days": pair.days_since_approved}))
     elif pair.days_since_contact >= silent_days:
         reasons.append(Reason("silent", {"days": pair.days_since_contact}))
+    if pair.meetings.held == 0 and pair.meetings.upcoming == 0 and pair.days_since_approved >= silent_days:
+        reasons.append(Reason("no_meeting", {"days": pair.days_since_approved}))
+    if pair.goals.overdue:
+        reasons.append(Reason("overdue_goals", {"count": pair.goals.overdue}))
+    for title, name in pair.missed_evaluations:
+        reasons.append(Reason("missed_evaluation", {"title": title, "name": name}))
     if pair.switch_pending_since is not None:
         reasons.append(Reason("switch_pending", {"days": _days((now - pair.switch_pending_since).total_seconds())}))
     return reasons

@@ -1,9 +1,12 @@
-"""One pair's story in time order, for the coordinator: pairing, posts, switch requests (and more as it lands).
+"""One pair's story in time order, for the coordinator: pairing, posts, meetings, goal updates, evaluations
+submitted and switch requests.
 
 What a coordinator reads follows :mod:`lti_tool.mentoring.spaces`: with ``SpaceAccess.may_read`` (a
-moderated program) a post event carries its thread's title and the post's sanitised HTML; without it
-(unmoderated) only the metadata — who posted, when, in which of the pair's threads (numbered, not named).
-Deleted and hidden posts never show their text here.
+moderated program) a post event carries its thread's title and the post's sanitised HTML, a meeting its
+title and a goal update its goal's title; without it (unmoderated) only the metadata — who posted, when, in
+which of the pair's threads (numbered, not named), that a meeting was held or missed, that a goal changed
+(and to which status). Deleted and hidden posts never show their text here. Evaluation events name the
+checkpoint (a course-level title), never the answers.
 """
 
 from __future__ import annotations
@@ -15,7 +18,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Participant, Person, Post, SwitchRequest, Thread
+from ...models import (
+    EvaluationCheckpoint,
+    EvaluationResponse,
+    Goal,
+    GoalUpdate,
+    Meeting,
+    MeetingOccurrence,
+    Participant,
+    Person,
+    Post,
+    SwitchRequest,
+    Thread,
+)
 from ...models.discussions import SPACE_PAIR
 from ..spaces import SpaceAccess
 from .metrics import display_name
@@ -26,7 +41,9 @@ POST_LIMIT = 1000
 @dataclass(frozen=True)
 class Event:
     at: datetime
-    kind: str  # approved, ended, post, switch_requested, switch_approved, switch_declined
+    kind: str
+    """approved, ended, post, meeting_proposed, meeting_held, meeting_missed, goal, evaluation,
+    switch_requested, switch_approved, switch_declined"""
     actor: str | None = None
     params: dict[str, object] = field(default_factory=dict)
     content_html: str | None = None  # sanitised HTML, only when the viewer may read private content
@@ -99,6 +116,69 @@ def pair_timeline(session: Session, access: SpaceAccess, *, post_limit: int = PO
         if decided is not None and status in ("approved", "declined"):
             events.append(Event(decided, f"switch_{status}"))
 
+    _meeting_events(session, access, names, events)
+    _goal_events(session, access, names, events)
+    _evaluation_events(session, access, names, events)
+
     order = {"approved": 0, "switch_requested": 1, "post": 2, "switch_approved": 3, "switch_declined": 3, "ended": 4}
     events.sort(key=lambda e: (e.at, order.get(e.kind, 2)))
     return Timeline(events=events, may_read=access.may_read, posts_shown=len(post_rows), posts_total=total)
+
+
+def _meeting_events(session: Session, access: SpaceAccess, names: dict[int, str], events: list[Event]) -> None:
+    """Proposals (when made) and occurrences recorded as held or missed (at their start)."""
+    space = access.space
+    where = (Meeting.course_id == space.course_id, Meeting.space_kind == space.kind, Meeting.space_id == space.id)
+    for meeting_id, title, proposed_by, created_at, status in session.execute(
+        select(Meeting.id, Meeting.title, Meeting.proposed_by, Meeting.created_at, Meeting.status).where(*where)
+    ).all():
+        params: dict[str, object] = {"status": status, "meeting": meeting_id}
+        if access.may_read:
+            params["title"] = title
+        events.append(Event(created_at, "meeting_proposed", names.get(proposed_by) if proposed_by else None, params))
+    for title, starts_at, outcome, notes_by in session.execute(
+        select(Meeting.title, MeetingOccurrence.starts_at, MeetingOccurrence.outcome, MeetingOccurrence.notes_by)
+        .join(MeetingOccurrence, MeetingOccurrence.meeting_id == Meeting.id)
+        .where(*where, MeetingOccurrence.outcome.is_not(None))
+    ).all():
+        params = {"title": title} if access.may_read else {}
+        actor = names.get(notes_by) if notes_by else None
+        events.append(Event(starts_at, "meeting_held" if outcome == "held" else "meeting_missed", actor, params))
+
+
+def _goal_events(session: Session, access: SpaceAccess, names: dict[int, str], events: list[Event]) -> None:
+    space = access.space
+    for kind, person_id, new_status, created_at, title in session.execute(
+        select(GoalUpdate.kind, GoalUpdate.person_id, GoalUpdate.new_status, GoalUpdate.created_at, Goal.title)
+        .join(Goal, Goal.id == GoalUpdate.goal_id)
+        .where(
+            GoalUpdate.course_id == space.course_id,
+            GoalUpdate.space_kind == space.kind,
+            GoalUpdate.space_id == space.id,
+        )
+    ).all():
+        params: dict[str, object] = {"change": kind}
+        if new_status:
+            params["status"] = new_status
+        if access.may_read:
+            params["title"] = title
+        events.append(Event(created_at, "goal", names.get(person_id) if person_id else None, params))
+
+
+def _evaluation_events(session: Session, access: SpaceAccess, names: dict[int, str], events: list[Event]) -> None:
+    """Evaluations the pair's members submitted during the pairing (about each other, or about nobody)."""
+    space = access.space
+    members = list(space.person_ids)
+    for title, respondent, submitted_at in session.execute(
+        select(EvaluationCheckpoint.title, EvaluationResponse.respondent_person_id, EvaluationResponse.submitted_at)
+        .join(EvaluationCheckpoint, EvaluationCheckpoint.id == EvaluationResponse.checkpoint_id)
+        .where(
+            EvaluationCheckpoint.course_id == space.course_id,
+            EvaluationResponse.status == "submitted",
+            EvaluationResponse.respondent_person_id.in_(members),
+            EvaluationResponse.subject_person_id.is_(None) | EvaluationResponse.subject_person_id.in_(members),
+            EvaluationResponse.submitted_at >= space.started_at,
+        )
+    ).all():
+        if submitted_at is not None:
+            events.append(Event(submitted_at, "evaluation", names.get(respondent), {"title": title}))

@@ -1,0 +1,132 @@
+"""Meetings, goals and evaluations on the coordinator's dashboard, from the real services, over HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import select, update
+
+from lti_tool.extensions import db
+from lti_tool.models import MeetingOccurrence
+
+from .test_dashboard_support import Pair, Scenario, paired_course, set_approved_at
+from .test_program_support import open_page
+
+
+def _access(session, scenario: Scenario, pair: Pair, who: str):
+    from lti_tool.mentoring import spaces
+
+    person = pair.mentee_person if who == "mentee" else pair.mentor_person
+    return spaces.access(session, scenario.course_id, person, spaces.PAIR, pair.id, is_coordinator=False)
+
+
+def hold_meeting(live, scenario: Scenario, pair: Pair, *, days_ago: int, title: str = "First chat") -> None:
+    """The mentor proposes a meeting, the mentee accepts; once its time has passed the mentor records it held."""
+    from lti_tool.mentoring import meetings
+
+    with live.app.app_context():
+        session = db.session()
+        proposal = meetings.Proposal(
+            title=title,
+            agenda="",
+            video_url="",
+            time_zone="UTC",
+            first_date=(datetime.now(UTC) + timedelta(days=1)).date(),
+            start=time(10, 0),
+            duration_minutes=30,
+            frequency="once",
+            count=1,
+        )
+        meeting = meetings.propose(session, _access(session, scenario, pair, "mentor"), proposal)
+        meetings.respond(session, _access(session, scenario, pair, "mentee"), meeting, accept=True)
+        occurrence = meeting.occurrences[0]
+        when = datetime.now(UTC) - timedelta(days=days_ago)
+        session.execute(
+            update(MeetingOccurrence)
+            .where(MeetingOccurrence.id == occurrence.id)
+            .values(starts_at=when, ends_at=when + timedelta(minutes=30))
+        )
+        session.expire_all()
+        meeting = meetings.get_meeting(session, _access(session, scenario, pair, "mentor"), meeting.id)
+        meetings.record(
+            session, _access(session, scenario, pair, "mentor"), meeting, occurrence.id, outcome="held", notes="Good"
+        )
+        session.commit()
+        db.session.remove()
+
+
+def set_goal(live, scenario: Scenario, pair: Pair, *, title: str, due_in_days: int, status: str = "on_track") -> None:
+    from lti_tool.mentoring import goals
+
+    with live.app.app_context():
+        session = db.session()
+        data = goals.GoalData(
+            title=title,
+            why="",
+            measure="",
+            due_on=(datetime.now(UTC) + timedelta(days=due_in_days)).date(),
+            status=status,
+        )
+        goals.create_goal(session, _access(session, scenario, pair, "mentee"), data)
+        session.commit()
+        db.session.remove()
+
+
+def test_meetings_and_goals_on_the_dashboard_and_timeline(live, browser):
+    """A held meeting is contact and counts; an overdue goal is an at-risk reason; a pair that never met
+    nor wrote is at risk for both; the timeline lists the meeting and goal without their titles (unmoderated)."""
+    scenario = paired_course(live, browser, mentors=1, mentees=2, capacity=2)
+    a, b = scenario.pairs
+    for pair in (a, b):
+        set_approved_at(live, pair, datetime.now(UTC) - timedelta(days=20))
+    hold_meeting(live, scenario, a, days_ago=3)
+    set_goal(live, scenario, a, title="Finish the portfolio draft", due_in_days=-5)
+    set_goal(live, scenario, a, title="Practice the interview", due_in_days=10)
+
+    page = open_page(scenario.coordinator, "/dashboard/", scenario.token)
+    assert page.status == 200, page.text[:2000]
+    soup = page.soup
+    row_a = soup.find(id=f"pair-{a.id}")
+    assert row_a["data-status"] == "active", "the meeting three days ago is contact"
+    assert row_a.select_one("td[data-days]")["data-days"] == "3"
+    assert row_a.select_one("td[data-meetings]")["data-meetings"] == "1"
+    assert row_a.select_one("td[data-overdue]")["data-overdue"] == "1"
+    reasons_a = [li.get_text(strip=True) for li in soup.select(f"#risk-pair-{a.id} li[data-reason]")]
+    assert reasons_a == ["1 goal is overdue"]
+    reasons_b = [li.get_text(strip=True) for li in soup.select(f"#risk-pair-{b.id} li[data-reason]")]
+    assert reasons_b == [
+        "No contact since the pairing was approved 20 days ago",
+        "No meeting held or planned since the pairing was approved 20 days ago",
+    ]
+    # The pair with two reasons comes first.
+    assert [tr["data-pair"] for tr in soup.select("#risk-table tr[data-pair]")] == [str(b.id), str(a.id)]
+    assert soup.select_one("#stat-meetings .stat-value").get_text(strip=True) == "1"
+    assert "1 of 2 pairs have met" in soup.select_one("#stat-meetings").get_text(" ", strip=True)
+    assert soup.select_one("#stat-goals .stat-value").get_text(strip=True) == "2"
+    assert "1 overdue" in soup.select_one("#stat-goals").get_text(" ", strip=True)
+
+    timeline = open_page(scenario.coordinator, f"/dashboard/pairs/{a.id}", scenario.token)
+    kinds = [li["data-kind"] for li in timeline.soup.select("#timeline li")]
+    assert kinds[0] == "approved"
+    assert kinds.count("goal") == 2 and "meeting_proposed" in kinds and "meeting_held" in kinds
+    text = timeline.soup.find(id="timeline").get_text(" ", strip=True)
+    assert "Meeting held" in text and "Goal set" in text
+    assert "Finish the portfolio draft" not in text and "First chat" not in text, "titles are private content"
+    times = [li.select_one("time")["datetime"] for li in timeline.soup.select("#timeline li")]
+    assert times == sorted(times), "in time order"
+
+    response = scenario.coordinator.http.get(
+        f"{scenario.coordinator.tool_url}/dashboard/export/pairs.csv?ts={scenario.token}", timeout=30
+    )
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    by_id = {row["Pair id"]: row for row in rows}
+    assert by_id[str(a.id)]["Meetings held"] == "1"
+    assert by_id[str(a.id)]["Goals"] == "2" and by_id[str(a.id)]["Goals overdue"] == "1"
+    assert by_id[str(b.id)]["Meetings held"] == "0"
+
+    with live.app.app_context():
+        held = db.session.execute(select(MeetingOccurrence.outcome)).scalars().all()
+        db.session.remove()
+    assert "held" in held
