@@ -521,3 +521,57 @@ def test_a_submission_reaches_the_gradebook_on_its_own_after_the_request(live):
     finally:
         live.app.config["GRADES_DELIVER_AFTER_COMMIT"] = False
     assert cell.startswith("100.0 / 100.0") and "FullyGraded" in cell, cell
+
+
+def test_renamed_and_deleted_columns_of_an_activity(live):
+    """Editing an activity renames its column and changes its maximum on the platform; a column deleted on
+    the platform ends its scores in a clear missing state shown with the activity, nothing is lost, and
+    recreating it from the Grades page delivers every latest score to the new column."""
+    from .test_grades import ALL_AGS
+    from .test_grades_views import form_fields
+    from .test_sandbox_platform import access_token
+    from .test_space_support import pair_course, pair_reply, start_pair_thread
+
+    course = pair_course(live, pairs=1)
+    pair = course.pairs[0]
+    start_pair_thread(pair.mentor, pair, "Hello", "First message")
+    activity_id = create_participation(course.coordinator, "Engagement")
+    edit = course.coordinator.get(f"/activities/{activity_id}/edit")
+    saved = course.coordinator.submit(
+        edit, "main form.stacked", {"title": "Engagement (weeks 1-6)", "score_maximum": "20"}
+    )
+    assert saved.status == 303, saved.text[:1500]
+    with live.app.app_context():
+        activity = db.session.get(GradableActivity, activity_id)
+        url = activity.line_item.platform_url
+        line_item_id = activity.line_item_id
+        db.session.remove()
+    token = access_token(live, FLAVOUR, ALL_AGS)
+    on_platform = requests.get(url, headers={"Authorization": "Bearer " + token}, timeout=30).json()
+    assert (on_platform["label"], on_platform["scoreMaximum"]) == ("Engagement (weeks 1-6)", 20.0)
+
+    assert requests.delete(url, headers={"Authorization": "Bearer " + token}, timeout=30).status_code in (200, 204)
+    job = course.coordinator.post(f"/activities/{activity_id}/recompute")
+    assert wait_for_job(live, int(location(job).split("job=")[1].split("&")[0].split("#")[0])).status == "succeeded"
+    deliver(live, wait=0)
+    with live.app.app_context():
+        assert db.session.get(LineItem, line_item_id).status == "missing"
+        kept = db.session.execute(select(GradeResult).where(GradeResult.line_item_id == line_item_id)).scalars().all()
+        assert len(kept) == 2
+        db.session.remove()
+    listing = course.coordinator.get("/activities/")
+    assert "Deleted in the LMS" in listing.text
+    grades = course.coordinator.get("/grades/")
+    assert "no longer has this gradebook column" in grades.text
+
+    action, fields = form_fields(grades, "/grades/line-items/restore")
+    restored = course.coordinator.http.http.post(live.tool_url + action, data=fields, timeout=30, allow_redirects=False)
+    assert restored.status_code == 303
+    deliver(live)
+    mentor = student_name(live, pair.mentor_sub)
+    cell = gradebook_cell(live, course.context_id, "Engagement (weeks 1-6)", mentor)
+    assert cell.startswith("5.0 / 20.0"), cell
+    with live.app.app_context():
+        item = db.session.get(LineItem, line_item_id)
+        assert item.status == "active" and item.label == "Engagement (weeks 1-6)"
+        db.session.remove()

@@ -56,7 +56,7 @@ from ..models.activities import (
 )
 from ..models.queries import get_or_create
 from .errors import GradeError, InvalidScore, NotInCourse
-from .lineitems import ensure_line_item, line_item_for_link
+from .lineitems import ensure_line_item, line_item_for_link, update_on_platform
 from .results import record_result
 from .services import GradeServices
 
@@ -248,17 +248,25 @@ def create_activity(session: Session, services: GradeServices, course: Course, d
     return activity
 
 
-def update_activity(session: Session, activity: GradableActivity, data: ActivityData) -> GradableActivity:
+def update_activity(
+    session: Session, activity: GradableActivity, data: ActivityData, services: GradeServices | None = None
+) -> GradableActivity:
     """Change an activity's title, rule, maximum, checkpoint or weights. Flushes; the caller commits.
 
-    The kind of a deep-linked activity is fixed by its placement. Results already recorded stay as they
-    are; later results use the new settings.
+    The kind of a deep-linked activity is fixed by its placement. A new title or maximum is also given to
+    the gradebook column on the platform (with ``services``); if the platform refuses, nothing changes and
+    the error says why. Results already recorded stay as they are; later results use the new settings.
     """
     if activity.source == ActivitySource.DEEP_LINK.value and data.kind != activity.kind:
         raise _invalid({"kind": N_("This activity was placed in the LMS as this kind; it cannot change.")})
     errors = check_activity_data(data)
     if errors:
         raise _invalid(errors)
+    item = activity.line_item
+    if services is not None and item is not None:
+        update_on_platform(
+            session, services, activity.course, item, label=data.title.strip(), score_maximum=data.score_maximum
+        )
     _apply(activity, data)
     session.flush()
     return activity

@@ -183,6 +183,29 @@ class AgsClient:
             raise ValueError("the platform answered a line item without an id")
         return created
 
+    def get_line_item(self, lineitem_url: str) -> dict[str, Any]:
+        """One line item (AGS 2.0 §3.2.6 GET)."""
+        response = self.request("GET", lineitem_url, headers={"Accept": LINEITEM_MEDIA_TYPE})
+        if not response.ok:
+            raise_for_answer(response)
+        found = response.json()
+        if not isinstance(found, dict):
+            raise ValueError("the platform's line item is not a JSON object")
+        return found
+
+    def update_line_item(self, lineitem_url: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Replace a line item (AGS 2.0 §3.2.6 PUT: the whole line item, changed fields included)."""
+        response = self.request(
+            "PUT",
+            lineitem_url,
+            data=json.dumps(body),
+            headers={"Content-Type": LINEITEM_MEDIA_TYPE, "Accept": LINEITEM_MEDIA_TYPE},
+        )
+        if not response.ok:
+            raise_for_answer(response)
+        updated = response.json() if response.content else body
+        return updated if isinstance(updated, dict) else body
+
 
 class PlatformAnswer(Exception):
     def __init__(self, response: requests.Response) -> None:

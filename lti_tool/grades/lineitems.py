@@ -204,3 +204,29 @@ def restore_missing(session: Session, services: GradeServices, course: Course) -
         _attach(session, item, created, link)
         restored += 1
     return restored
+
+
+def update_on_platform(
+    session: Session, services: GradeServices, course: Course, item: LineItem, *, label: str, score_maximum: float
+) -> None:
+    """Rename a gradebook column or change its maximum on the platform (AGS 2.0 §3.2.6: GET, then PUT the
+    whole line item with the new label and ``scoreMaximum``). Flushes; the caller commits.
+
+    A column the platform deleted (or never had) is left alone: it is recreated with the new values.
+    Raises :class:`PlatformUnavailable` when the platform refuses or fails to answer.
+    """
+    if item.status != LineItemStatus.ACTIVE.value or not item.platform_url:
+        item.label = label[:400]
+        item.score_maximum = float(score_maximum)
+        session.flush()
+        return
+    if item.label == label[:400] and item.score_maximum == float(score_maximum):
+        return
+    client = _client(session, services, course)
+    url = item.platform_url
+    current = _platform_call("read the gradebook column", lambda: client.get_line_item(url))
+    body = {**current, "label": label[:400], "scoreMaximum": float(score_maximum)}
+    _platform_call("change the gradebook column", lambda: client.update_line_item(url, body))
+    item.label = label[:400]
+    item.score_maximum = float(score_maximum)
+    session.flush()

@@ -210,10 +210,13 @@ def edit(activity_id: int):
     if errors:
         return _render_form(activity, values, errors, 400)
     try:
-        update_activity(db.session(), activity, data)
+        update_activity(db.session(), activity, data, from_app(current_app))
     except GradeError as err:
         db.session.rollback()
-        return _render_form(activity, values, getattr(err, "fields", None) or {"form": _(err.message)}, 400)
+        fields = getattr(err, "fields", None)
+        if fields:
+            return _render_form(activity, values, {k: _(v) for k, v in fields.items()}, 400)
+        return _render_form(activity, values, {"form": _(err.message)}, err.status if err.status < 500 else 502)
     db.session.commit()
     return redirect(tool_url("activities.show", activity_id=activity.id, notice="saved"), code=303)
 
