@@ -464,6 +464,8 @@ def prompt_done(access: spaces.SpaceAccess):
             key=request.form.get("key", ""),
             commitment=request.form.get("commitment", ""),
         )
+    except prompts.NotAllowed:
+        raise ds.Forbidden() from None
     except prompts.PromptError as err:
         session.rollback()
         return _prompt_refused(access, err)
