@@ -25,7 +25,7 @@ from .test_notifications_support import (
     tick,
     unsubscribe_links,
 )
-from .test_program_support import enter, open_page, submit
+from .test_program_support import enter, labelled, open_page, submit
 
 
 def test_digest_of_unread_pair_messages_reaches_the_demo_mailbox(live, browser):
@@ -161,7 +161,7 @@ def test_preferences_page_saves_choices_and_is_linked(live, browser):
     assert home.soup.select_one("nav a[href*='/notifications/preferences']") is not None
     assert home.soup.select_one("main a[href*='/notifications/preferences']") is not None
     page = open_page(student, "/notifications/preferences", token)
-    assert page.status == 200
+    assert page.status == 200 and labelled(page.soup) == []
     assert page.soup.find(id="digest-daily").has_attr("checked")
     assert page.soup.find(id="kind-nudge").has_attr("checked")
     kinds = [k for k in KINDS if k not in ("digest", "nudge")]
@@ -296,3 +296,22 @@ def test_notify_api_renders_in_the_recipients_language_and_zone(live, browser):
     assert f"{local:%H:%M}" in mail["text"] and "CET" in mail["text"] or "CEST" in mail["text"]
     months_fr = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
     assert any(m in mail["subject"] for m in months_fr), mail["subject"]
+
+
+def test_weekly_digest_comes_once_a_week(live, browser):
+    """A weekly digest gathers a week of messages: one mail, then none until seven days have passed."""
+    base = utcnow() + timedelta(days=130)
+    pair = make_pair(live, browser, started=day(base, -2))
+    mentor, token = enter(live, pair.course, pair.mentor_sub)
+    page = open_page(mentor, "/notifications/preferences", token)
+    kinds = [k for k in KINDS if k != "digest"]
+    assert submit(mentor, page, "/notifications/preferences", digest_frequency="weekly", kinds=kinds).status == 200
+    thread = pair_post(live, pair, pair.mentee_person, "Week one", day(base, 0, 10))
+    tick(live, day(base, 0, 12))
+    assert len(outbox_rows(live, pair.course_id, "digest")) == 1
+    pair_post(live, pair, pair.mentee_person, "Week one, again", day(base, 2, 10), thread_id=thread)
+    tick(live, day(base, 3, 12))
+    assert len(outbox_rows(live, pair.course_id, "digest")) == 1
+    tick(live, day(base, 7, 12))
+    rows = outbox_rows(live, pair.course_id, "digest")
+    assert len(rows) == 2 and rows[1].context["total"] == 1

@@ -43,10 +43,18 @@ def test_starter_set_is_added_once_and_stays_deleted(live, browser):
     assert "Agenda template" in meeting.soup.find(id="resource-body").get_text()
     assert meeting.soup.select("#resource-body ol li")  # the agenda is a real list
 
+    edit = open_page(coordinator, f"/resources/{items['Running your first meeting']['id']}/edit", token)
+    assert edit.status == 200 and labelled(edit.soup) == []
+    edited = submit(
+        coordinator, edit, f"/resources/{items['Running your first meeting']['id']}/edit", title="Your first meeting"
+    )
+    assert edited.status == 200 and edited.soup.find(id="resource-title").get_text() == "Your first meeting"
+    assert "Agenda template" in edited.soup.find(id="resource-body").get_text()
+
     deleted = _post(coordinator, page, f"/resources/{items['Asking good questions']['id']}/delete")
     assert deleted.status == 200 and deleted.soup.find(id="deleted") is not None
     again = open_page(coordinator, "/resources/", token)
-    assert "Asking good questions" not in _items(again) and len(_items(again)) == 2
+    assert set(_items(again)) == {"E-mentoring etiquette", "Your first meeting"}
 
 
 def test_audiences_decide_who_sees_an_item(live, browser):
