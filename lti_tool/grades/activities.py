@@ -704,26 +704,30 @@ TEXT_ITEMS = ("short_text", "long_text")
 
 
 def response_texts(session: Session, activity: GradableActivity) -> dict[int, list[tuple[str, str]]]:
-    """Per respondent, the (prompt, answer) pairs of the text items of their submitted responses to the
-    activity's checkpoint: what a coordinator reads to grade a reflection."""
+    """Per respondent, the (question, answer) pairs of the text items of their submitted responses to the
+    activity's checkpoint: what a coordinator reads to grade a reflection (read through the evaluations
+    domain, the checkpoint loaded within the activity's course)."""
+    from ..mentoring.evaluations import responses as evaluation_responses
+    from ..mentoring.evaluations.checkpoints import get_checkpoint
+    from ..mentoring.evaluations.errors import NotFound
+
     if activity.checkpoint_id is None:
         return {}
-    rows = session.execute(
-        select(EvaluationResponse, EvaluationInstrumentVersion.items)
-        .join(EvaluationInstrumentVersion, EvaluationInstrumentVersion.id == EvaluationResponse.instrument_version_id)
-        .join(EvaluationCheckpoint, EvaluationCheckpoint.id == EvaluationResponse.checkpoint_id)
-        .where(
-            EvaluationResponse.checkpoint_id == activity.checkpoint_id,
-            EvaluationCheckpoint.course_id == activity.course_id,
-            EvaluationResponse.status == "submitted",
-        )
-        .order_by(EvaluationResponse.id)
-    ).all()
+    try:
+        checkpoint = get_checkpoint(session, activity.course_id, activity.checkpoint_id)
+    except NotFound:
+        return {}
     texts: dict[int, list[tuple[str, str]]] = {}
-    for response, items in rows:
-        answers = response.answers or {}
-        for item in items or []:
-            answer = answers.get(item.get("id"))
-            if item.get("type") in TEXT_ITEMS and isinstance(answer, str) and answer.strip():
-                texts.setdefault(response.respondent_person_id, []).append((str(item.get("prompt") or ""), answer))
+    versions: dict[int, EvaluationInstrumentVersion] = {}
+    for response in evaluation_responses.responses_for_checkpoint(session, checkpoint.id):
+        version = versions.get(response.instrument_version_id)
+        if version is None:
+            version = evaluation_responses.version_for(session, checkpoint, response)
+            versions[response.instrument_version_id] = version
+        for shown in evaluation_responses.answers_for_display(version, response.answers or {}):
+            item = shown["item"]
+            if item.get("type") in TEXT_ITEMS and shown["text"]:
+                texts.setdefault(response.respondent_person_id, []).append(
+                    (str(item.get("prompt") or ""), shown["text"])
+                )
     return texts
