@@ -137,9 +137,12 @@ def run_group_matching(session: Session, program: Program, *, created_by: int | 
         if g.state == "pinned"
     ]
     known = {int(p.id) for p in (*data.mentees, *data.mentors, *data.peers)}
+    done = {g.name for g in all_groups(session, program.course_id) if previous and g.source_run_id == previous.id}
     kept: list[ProposedGroup] = []
     for g in pinned:
         ids = g.ids()
+        if g.name in done:  # approved already: a pin is not carried past its approval
+            continue
         if all(i in known for i in ids) and not any(i in in_group for i in g.ids("mentee") + g.ids("peer")):
             kept.append(g)
     for g in kept:

@@ -79,8 +79,21 @@ def run_matching(
     pinned: list[tuple[str, str]] = []
     room = {m.id: m.capacity for m in mentors}
     everyone = {m.id for m in data.mentees}
+    # A pin that was approved already (even if that pairing has ended since) is done with.
+    approved_before = {
+        (str(a), str(b))
+        for a, b in session.execute(
+            select(Mentorship.mentee_id, Mentorship.mentor_id).where(Mentorship.course_id == program.course_id)
+        ).all()
+    }
     for a, b, state in decided:
-        if state == "pinned" and a not in taken and room.get(b, 0) > 0 and a in everyone:
+        if (
+            state == "pinned"
+            and a not in taken
+            and room.get(b, 0) > 0
+            and a in everyone
+            and (a, b) not in approved_before | ended_on_request
+        ):
             pinned.append((a, b))
             room[b] -= 1
             mentee_ids.discard(a)
