@@ -16,7 +16,7 @@ from icalendar import Calendar
 from sqlalchemy import select, update
 
 from lti_tool.extensions import db
-from lti_tool.models import CalendarFeed, Membership, MeetingOccurrence, Person
+from lti_tool.models import CalendarFeed, MeetingOccurrence, Membership, Person
 
 from .test_discussions import location
 from .test_goals_support import future_day, matched_course, meeting_id_of, propose
