@@ -530,7 +530,7 @@ def test_renamed_and_deleted_columns_of_an_activity(live):
     from .test_grades import ALL_AGS
     from .test_grades_views import form_fields
     from .test_sandbox_platform import access_token
-    from .test_space_support import pair_course, pair_reply, start_pair_thread
+    from .test_space_support import pair_course, start_pair_thread
 
     course = pair_course(live, pairs=1)
     pair = course.pairs[0]
@@ -575,3 +575,48 @@ def test_renamed_and_deleted_columns_of_an_activity(live):
         item = db.session.get(LineItem, line_item_id)
         assert item.status == "active" and item.label == "Engagement (weeks 1-6)"
         db.session.remove()
+
+
+def test_participation_counts_meetings_held_and_goal_updates_of_each_member(live):
+    """A meeting held (proposed, accepted and recorded over HTTP) counts for both members of the pair; a goal
+    the mentee writes counts for the mentee only; posts outside weighted components do not matter."""
+    from lti_tool.grades.activities import participation_scores
+    from lti_tool.models import MeetingOccurrence
+
+    from .test_goals_support import matched_course, meeting_id_of, new_goal, propose
+
+    course = matched_course(live)
+    pair = course.pairs[0]
+    new_goal(pair.mentee, pair, title="Finish the thesis outline")
+    meeting_id = meeting_id_of(propose(pair.mentor, pair, title="Kick-off"))
+    location(pair.mentee.post(f"{pair.base}/meetings/{meeting_id}/respond", {"answer": "accept"}))
+    yesterday = utcnow() - timedelta(days=1)
+    with live.app.app_context():
+        occurrence = db.session.execute(
+            select(MeetingOccurrence).where(MeetingOccurrence.meeting_id == meeting_id)
+        ).scalar_one()
+        occurrence.starts_at, occurrence.ends_at = yesterday, yesterday + timedelta(hours=1)
+        occurrence_id = occurrence.id
+        db.session.commit()
+        db.session.remove()
+    location(
+        pair.mentor.post(
+            f"{pair.base}/meetings/{meeting_id}/occurrences/{occurrence_id}/record",
+            {f"outcome-{occurrence_id}": "held", f"notes-{occurrence_id}": "Good start"},
+        )
+    )
+
+    mentor, mentee = person_id(live, pair.mentor_sub), person_id(live, pair.mentee_sub)
+    with live.app.app_context():
+        course_id = db.session.execute(select(Course.id).where(Course.context_id == course.context_id)).scalar_one()
+        scores = participation_scores(
+            db.session(),
+            course_id,
+            {"posts": 0, "meetings": 1, "goals": 1},
+            {"posts": 1, "meetings": 1, "goals": 1},
+            [mentor, mentee],
+        )
+        db.session.remove()
+    assert scores[mentor].counts["meetings"] == 1 and scores[mentor].counts["goals"] == 0
+    assert scores[mentee].counts["meetings"] == 1 and scores[mentee].counts["goals"] >= 1
+    assert scores[mentor].score(10) == 5.0 and scores[mentee].score(10) == 10.0
