@@ -131,3 +131,31 @@ def test_due_today_is_judged_in_each_viewers_time_zone(live):
     mentor_view = pair.mentor.get(f"{pair.base}/goals/{goal_id}")
     assert mentee_view.soup.select_one(".goal-summary .due").get_text() == "Due today"
     assert mentor_view.soup.select_one(".goal-summary .due").get_text() in ("Due in 1 day", "Due in 2 days")
+
+
+def test_space_page_and_home_show_goals_and_the_next_meeting(live):
+    """The pair's space page has a goals section (open goals, what is overdue) and a meetings section (the next
+    accepted date, proposals waiting for the viewer); the home page shows the next meeting. The coordinator of
+    this unmoderated course sees the counts only."""
+    from .test_goals_support import meeting_id_of, propose
+
+    course = matched_course(live)
+    pair = course.pairs[0]
+    yesterday = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    new_goal(pair.mentee, pair, title="Finish the portfolio", due_on=yesterday)
+    accepted = meeting_id_of(propose(pair.mentee, pair, title="Weekly chat"))
+    location(pair.mentor.post(f"{pair.base}/meetings/{accepted}/respond", {"answer": "accept"}))
+    waiting = meeting_id_of(propose(pair.mentee, pair, title="Mock interview"))
+    page = pair.mentor.get(f"{pair.base}/")
+    assert page.status == 200, page.text[:1000]
+    goals = page.soup.find(id="goals")
+    assert "Finish the portfolio" in goals.get_text() and goals.select_one(".due-overdue") is not None
+    meetings = page.soup.find(id="meetings")
+    assert "Weekly chat" in meetings.find(id="next-meeting").get_text()
+    assert meetings.select_one(f".waiting-answer a[href*='/meetings/{waiting}']") is not None
+    home = pair.mentee.get("/space/")
+    assert "Weekly chat" in home.soup.find(id="next-meeting-card").get_text()
+    coordinator = course.coordinator.get(f"{pair.base}/")
+    assert coordinator.status == 200
+    assert "1 goal: 0 on track, 0 at risk, 0 done, 1 overdue." in coordinator.soup.find(id="goals").get_text()
+    assert "Finish the portfolio" not in coordinator.text and "Weekly chat" not in coordinator.text

@@ -49,6 +49,7 @@ COMMENT_MAX = 5000
 
 __all__ = [
     "GOAL_STATUSES",
+    "OPEN_STATUSES",
     "GoalCounts",
     "GoalData",
     "GoalNotFound",

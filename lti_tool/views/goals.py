@@ -100,6 +100,25 @@ def _goal_markdown(text: str) -> Markup:
     return Markup(render_markdown(text or ""))  # noqa: S704 - sanitised by render_markdown
 
 
+@bp.app_template_global("space_goal_summary")
+def space_goal_summary(access: spaces.SpaceAccess) -> dict[str, Any]:
+    """For the space page's goals section: counts, and the open goals with their due state when the viewer
+    may read them."""
+    today = viewer_today()
+    space = access.space
+    counts = gs.space_goal_counts(db.session(), space.course_id, space.kind, space.id, today=today)
+    goals = gs.list_goals(db.session(), space.course_id, space.kind, space.id) if access.may_read else []
+    open_goals = [goal for goal in goals if goal.status in gs.OPEN_STATUSES]
+    return {
+        "counts": counts,
+        "goals": open_goals[:5],
+        "more": max(0, len(open_goals) - 5),
+        "today": today,
+        "due_state": gs.due_state,
+        "due_label": due_label,
+    }
+
+
 @bp.app_template_global("goal_status_label")
 def _goal_status_label(status: str) -> str:
     return status_label(status)

@@ -79,6 +79,36 @@ def _partner_zones(access: spaces.SpaceAccess) -> list[tuple[str, str]]:
     return out
 
 
+@bp.app_template_global("space_meeting_summary")
+def space_meeting_summary(access: spaces.SpaceAccess) -> dict[str, Any]:
+    """For the space page's meetings section: counts, the next accepted date and the proposals waiting for
+    the viewer's answer (when the viewer may read them)."""
+    space = access.space
+    counts = ms.space_meeting_counts(db.session(), space.course_id, space.kind, space.id)
+    upcoming: list[Any] = []
+    waiting: list[Any] = []
+    if access.may_read:
+        now = utcnow()
+        for meeting in ms.list_meetings(db.session(), space):
+            occurrence = ms.next_occurrence(meeting, now)
+            if occurrence is None:
+                continue
+            if meeting.status == "accepted":
+                upcoming.append((meeting, occurrence))
+            elif meeting.status == "proposed" and meeting.proposed_by != access.viewer_person_id and access.is_member:
+                waiting.append((meeting, occurrence))
+        upcoming.sort(key=lambda pair: pair[1].starts_at)
+    return {"counts": counts, "next": upcoming[0] if upcoming else None, "waiting": waiting}
+
+
+@bp.app_template_global("next_meeting_line")
+def next_meeting_line() -> tuple[Any, Any] | None:
+    """The viewer's next accepted meeting in this course, for the home page (``(meeting, occurrence)``)."""
+    if g.get("person") is None or g.get("course") is None:
+        return None
+    return ms.next_meeting_for(db.session(), g.course.id, g.person.id)
+
+
 def _context(access: spaces.SpaceAccess, **extra: Any) -> dict[str, Any]:
     return {
         "access": access,
