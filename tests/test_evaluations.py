@@ -374,3 +374,95 @@ def test_checkpoint_dates_in_the_coordinators_zone_and_checked(live, browser):
     early = mentee.post(answer_path(checkpoint_id), [("answer-q1", "3"), ("action", "save")])
     assert early.status == 409
     assert mentee.get("/space/").soup.select_one("#your-evaluations li")["data-status"] == "upcoming"
+
+
+def test_reminders_go_to_those_who_have_not_answered(live, browser):
+    from datetime import timedelta
+
+    from lti_tool.mentoring.evaluations.reminders import queue_evaluation_reminders
+    from lti_tool.models import NotificationOutbox
+
+    world = paired_course(live, browser, mentors=1, mentees=2, capacity=2)
+    mentor = world.mentors[0]
+    done_mentee, late_mentee = world.mentees
+    instrument = copy_template(world.coordinator, "mentee_of_mentor")
+    checkpoint = schedule(
+        world.coordinator, instrument, "mentees_about_mentor", "Due soon", due=timedelta(hours=20), reminder_hours=24
+    )
+    later = schedule(world.coordinator, instrument, "mentees_about_mentor", "Due later", due=timedelta(days=9))
+    assert answer(done_mentee, checkpoint, mentor.person_id, MENTEE_ANSWERS).status == 200
+
+    def reminders() -> list[tuple[int, str]]:
+        with live.app.app_context():
+            rows = db.session.execute(
+                select(NotificationOutbox.person_id, NotificationOutbox.idempotency_key).where(
+                    NotificationOutbox.course_id == world.course_id, NotificationOutbox.kind == "evaluation_reminder"
+                )
+            ).all()
+            db.session.remove()
+        return [tuple(r) for r in rows]
+
+    with live.app.app_context():
+        queued = queue_evaluation_reminders(db.session())
+        db.session.commit()
+        again = queue_evaluation_reminders(db.session())  # the next tick: nothing new
+        db.session.commit()
+        db.session.remove()
+    assert queued == 1 and again == 0
+    [(person, key)] = reminders()
+    assert person == late_mentee.person_id and f":checkpoint-{checkpoint}-{mentor.person_id}-" in key
+    assert not any(f":checkpoint-{later}-" in k for _p, k in reminders())  # not due for days
+    page = world.coordinator.get(f"/evaluations/checkpoints/{checkpoint}")
+    assert "The automatic reminder went out" in page.soup.find(id="reminder-plan").get_text()
+
+    # The coordinator reminds the missing people of the later checkpoint at once; once a day.
+    now = world.coordinator.post(f"/evaluations/checkpoints/{later}/remind")
+    assert now.status == 200 and now.soup.find(id="reminded-notice").get_text(strip=True) == "Reminders queued: 2."
+    twice = world.coordinator.post(f"/evaluations/checkpoints/{later}/remind")
+    assert twice.soup.find(id="reminded-notice").get_text(strip=True) == "Reminders queued: 0."
+    assert {p for p, k in reminders() if f":checkpoint-{later}-" in k} == {m.person_id for m in world.mentees}
+    assert world.mentees[0].post(f"/evaluations/checkpoints/{later}/remind").status == 403
+
+
+def test_submitting_records_the_grade_in_the_same_transaction(live):
+    """A checkpoint graded by instrument score: submitting the form leaves a result and a grade outbox row
+    with the scaled score (written with the response, before any delivery)."""
+    from lti_tool.models import GradeOutbox, GradeResult, Person
+
+    from .test_activities import activity_of_link, launch_link, place
+    from .test_evaluations_support import Actor
+    from .test_program_support import open_page, submit
+
+    placed = place(live, ["evaluation-midterm"])
+    course, link_id = placed.course, placed.links["evaluation-midterm"]
+    browser, token = launch_link(live, course, course.instructor, link_id)
+    coordinator = Actor(course.instructor, browser, token)
+    checkpoint = schedule(coordinator, copy_template(coordinator, "self_assessment"), "self_assessment", "Self check")
+    activity = activity_of_link(live, course.context_id, link_id)
+    page = open_page(browser, f"/activities/{activity.id}/edit", token)
+    saved = submit(
+        browser,
+        page,
+        f"/activities/{activity.id}/edit",
+        rule="instrument_score",
+        checkpoint_id=str(checkpoint),
+        score_maximum="10",
+    )
+    assert saved.status == 200, saved.text[:1500]
+
+    student_browser, student_token = launch_link(live, course, course.students[0], link_id)
+    student = Actor(course.students[0], student_browser, student_token)
+    done = answer(student, checkpoint, None, {"q1": "5", "q2": "5", "q3": "3", "q4": "3"})
+    assert done.status == 200 and "submitted" in done.text
+    with live.app.app_context():
+        person_id = db.session.execute(select(Person.id).where(Person.sub == course.students[0])).scalars().first()
+        [response] = db.session.execute(
+            select(EvaluationResponse).where(EvaluationResponse.checkpoint_id == checkpoint)
+        ).scalars()
+        assert response.score_fraction == 0.75
+        mine = (GradeResult.line_item_id == activity.line_item_id, GradeResult.person_id == person_id)
+        result = db.session.execute(select(GradeResult).where(*mine)).scalar_one()
+        assert (result.score_given, result.score_maximum) == (7.5, 10)
+        rows = db.session.execute(select(GradeOutbox).where(GradeOutbox.result_id == result.id)).scalars().all()
+        assert len(rows) == 1 and rows[0].payload["scoreGiven"] == 7.5
+        db.session.remove()

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..mentoring import evaluations as ev
 from ..mentoring.evaluations import checkpoints as cps
 from ..mentoring.evaluations import instruments as ins
+from ..mentoring.evaluations import reminders
 from ..mentoring.evaluations import responses as rsp
 from ..mentoring.evaluations import visibility as vis
 from ..mentoring.evaluations.errors import (
@@ -528,6 +529,7 @@ def checkpoint(checkpoint_id: int):
         mean_score=(sum(scores) / len(scores)) if scores else None,
         audiences=_audiences(),
         done=request.args.get("done", ""),
+        queued=request.args.get("queued", "0"),
         min_aggregate=vis.MIN_AGGREGATE,
     )
     commit_if_written(session)
@@ -544,6 +546,16 @@ def release(checkpoint_id: int) -> BaseResponse:
     return redirect(
         tool_url("evaluations.checkpoint", checkpoint_id=found.id, done="released" if released else "withdrawn")
     )
+
+
+@bp.route("/checkpoints/<int:checkpoint_id>/remind", methods=["POST"])
+@require_tool_session("coordinator")
+def remind(checkpoint_id: int) -> BaseResponse:
+    """Queue a reminder now for everyone who has not submitted (once a day per person)."""
+    found = _checkpoint_or_404(checkpoint_id)
+    queued = reminders.remind_now(db.session(), found)
+    db.session.commit()
+    return redirect(tool_url("evaluations.checkpoint", checkpoint_id=found.id, done="reminded", queued=queued))
 
 
 # ------------------------------------------------------------------------------------------ answering
