@@ -608,3 +608,50 @@ def test_a_course_without_the_line_items_service_cannot_get_a_column(live, brows
         with pytest.raises(LineItemUnavailable, match="open the tool from the course"):
             ensure_line_item(db.session(), from_app(live.app), course, label="X", score_maximum=1, tag="none")
         db.session.rollback()
+
+
+def test_a_worker_dying_mid_batch_under_faults_still_delivers_each_latest_score_once(live, browser):
+    """A worker posts half its batch (some answers dropped on the way back) and dies before recording
+    anything; under 429 + Retry-After, then 503s and regrades, the next workers finish: every student ends
+    with their latest score, and the platform applied each score version exactly once."""
+    from lti_tool.grades.ags import ThreadSessions
+    from lti_tool.grades.delivery import _Sender
+    from lti_tool.grades.services import USER_AGENT
+
+    gc = graded_course(live, browser, students=10)
+    item = line_item(live, gc, tag="mid-batch")
+    expected = {}
+    for n, (pid, sub) in enumerate(zip(gc.student_ids, gc.student_subs, strict=True)):
+        record(live, item, pid, n % 10)
+        if n % 3 == 0:
+            record(live, item, pid, (n + 4) % 10)  # regraded before anything was sent
+        expected[sub] = (n + 4) % 10 if n % 3 == 0 else n % 10
+
+    services = from_app(live.app)
+    dying = claim(services.session_factory, "dying-worker", batch=100, lease_seconds=1.0)
+    assert len(dying) == 10
+    set_faults(live, drop_rate=0.5, endpoints=["ags"])
+    sender = _Sender(services, ThreadSessions(10, USER_AGENT))
+    with services.session_factory() as session:
+        sender.prepare(session, {gc.platform_id})
+    for claimed in dying[:5]:
+        sender.send(claimed)  # posted; the worker dies before writing any outcome back
+    assert {r.status for r in outbox(live, item) if r.status != "abandoned"} == {"in_flight"}
+
+    set_faults(live, fail_next=3, status=429, retry_after=1, drop_rate=0.2, endpoints=["ags"])
+    time.sleep(1.1)  # the dead worker's lease runs out
+    deliver(live, concurrency=4)
+    assert platform_scores(live, item) == expected
+    assert posts_applied(live, item)[0] == 10
+
+    set_faults(live, fail_rate=0.3, status=503, drop_rate=0.2, endpoints=["ags"])
+    for pid, sub in list(zip(gc.student_ids, gc.student_subs, strict=True))[:3]:
+        record(live, item, pid, 9.5)
+        expected[sub] = 9.5
+    deliver(live, concurrency=4)
+
+    rows = outbox(live, item)
+    assert {r.status for r in rows if r.status != "abandoned"} == {"sent"}
+    assert platform_scores(live, item) == expected
+    applied, received = posts_applied(live, item)
+    assert applied == 13 and received > applied  # 10 first scores + 3 regrades, each applied once
