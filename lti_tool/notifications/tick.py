@@ -47,6 +47,10 @@ def compute(session: Session, config: Mapping[str, Any], now: datetime) -> TickR
     """Queue every digest, nudge and reminder due at ``now`` (no sending)."""
     report = TickReport()
     report.reminders = queue_reminders(session, now)
+    from ..mentoring.evaluations.reminders import queue_evaluation_reminders
+
+    report.reminders += queue_evaluation_reminders(session, now)
+    session.commit()
     report.nudges = queue_nudges(session, now)
     report.digests = queue_digests(session, now, digest_hour=int(config.get("NOTIFY_DIGEST_HOUR", 8)))
     return report
