@@ -86,3 +86,42 @@ def test_student_cannot_deep_link(live, browser):
     page = browser.launch("moodle", people(live.app, "student")[0], message="deep_link")
     assert page.status == 403
     assert "Add Mentoring Space" not in page.text
+
+
+def test_graded_placements_become_one_activity_each_on_first_launch(live, browser):
+    """Each graded item carries a lineItem (resourceId = its kind, the tool's tag); the first launch of a
+    graded placement (here by a student) creates its activity on the launch's own column, later launches
+    reuse it, and the ungraded space placement creates none."""
+    from lti_tool.models import GradableActivity, LineItem, ResourceLink
+
+    from .test_activities import launch_link, place
+
+    placed = place(live, ["space", "participation", "reflection-final"], n_students=1)
+    course = placed.course
+    for kind in ("space", "participation", "reflection-final"):
+        launch_link(live, course, course.students[0], placed.links[kind])
+    launch_link(live, course, course.instructor, placed.links["participation"])
+    with live.app.app_context():
+        rows = db.session.execute(
+            select(GradableActivity, ResourceLink, LineItem)
+            .join(ResourceLink, ResourceLink.id == GradableActivity.resource_link_id)
+            .join(LineItem, LineItem.id == GradableActivity.line_item_id)
+            .where(ResourceLink.resource_link_id.in_(list(placed.links.values())))
+        ).all()
+        found = {link.kind: (a.kind, a.rule, item.platform_url == link.lineitem_url) for a, link, item in rows}
+        db.session.remove()
+    assert found == {
+        "participation": ("participation", "participation", True),
+        "reflection-final": ("evaluation", "manual", True),
+    }
+
+    from lti_tool.sandbox.models import SandboxLineItem
+
+    with live.app.app_context():
+        columns = db.session.execute(
+            select(SandboxLineItem.resource_id, SandboxLineItem.tag).where(
+                SandboxLineItem.resource_id.in_(["participation", "reflection-final"])
+            )
+        ).all()
+        db.session.remove()
+    assert {("participation", "mentoring-space"), ("reflection-final", "mentoring-space")} <= set(columns)
