@@ -1,0 +1,80 @@
+"""A mentee in Bogotá proposes a meeting and her mentor in Tokyo accepts it, each in their own Chromium
+context, launched from the demo LMS into its iframe (third-party cookies blocked).
+
+The pair is made in a fresh course by the matching service (``matched_course``). Each page on the way passes
+axe-core (no serious or critical violations); a screenshot of the LMS with the accepted meeting in its iframe
+is kept in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
+from .support.playwright_helpers import assert_accessible, assert_third_party_cookies_blocked, screenshot
+from .test_goals_support import matched_course
+from .test_space_browser import display_name, go_to_space, open_tool
+
+
+@pytest.fixture
+def contexts(chromium) -> Iterator[list[BrowserContext]]:
+    made: list[BrowserContext] = []
+    yield made
+    for context in made:
+        context.close()
+
+
+def test_mentee_proposes_and_mentor_accepts_a_meeting_in_the_lms_iframe(chromium, contexts, live):
+    """Space page → propose (a refused form first, then 19:00 Bogotá) → the mentor sees 9:00 Tokyo → accepts."""
+    course = matched_course(live, zones={0: "Asia/Tokyo", 1: "America/Bogota"})
+    pair = course.pairs[0]
+    mentee_name, mentor_name = display_name(live, pair.mentee_sub), display_name(live, pair.mentor_sub)
+
+    page, mentee, frame = open_tool(chromium, contexts, live, course.context_id, mentee_name)
+    go_to_space(mentee, frame, mentor_name, "the pair's space with goals and meetings (mentee)")
+    mentee.locator("#meetings").get_by_role("link", name="Propose a meeting").click()
+    expect(mentee.get_by_role("heading", name="Propose a meeting", level=1)).to_be_visible()
+    expect(mentee.get_by_label("Time zone of these times")).to_have_value("America/Bogota")
+    assert_accessible(frame, "the meeting form")
+
+    # A first try ends before it starts: the message is announced and nothing typed is lost.
+    mentee.get_by_label("What is it about?").fill("Career plan")
+    mentee.get_by_label("Date", exact=True).fill("2027-03-10")
+    mentee.get_by_label("Starts at").fill("19:00")
+    mentee.get_by_label("Ends at").fill("18:00")
+    mentee.get_by_label("Agenda").fill("- my **CV**\n- next steps")
+    mentee.get_by_role("button", name="Send proposal").click()
+    expect(mentee.get_by_role("alert")).to_contain_text("must end after it starts")
+    expect(mentee.get_by_label("What is it about?")).to_have_value("Career plan")
+    assert_accessible(frame, "the meeting form with an error")
+    mentee.get_by_label("Ends at").fill("19:45")
+    mentee.get_by_role("button", name="Send proposal").click()
+    expect(mentee.get_by_role("heading", name="Career plan", level=1)).to_be_visible()
+    expect(mentee.locator("#meeting-status")).to_contain_text("Waiting for an answer")
+    expect(mentee.locator("#my-time")).to_contain_text("7:00")
+    expect(mentee.locator(".partner-time")).to_contain_text("9:00")
+    assert "ts=" in frame.url
+    assert_third_party_cookies_blocked(page.context, page, frame)
+    assert_accessible(frame, "the proposed meeting (mentee)")
+
+    page2, mentor, frame2 = open_tool(chromium, contexts, live, course.context_id, mentor_name)
+    go_to_space(mentor, frame2, mentee_name, "the pair's space with a proposal waiting (mentor)")
+    mentor.locator(".waiting-answer").get_by_role("link", name="Career plan").click()
+    expect(mentor.locator("#my-time")).to_contain_text("Mar 11, 2027")
+    expect(mentor.locator("#my-time")).to_contain_text("9:00")
+    expect(mentor.locator("#agenda strong")).to_have_text("CV")
+    assert_accessible(frame2, "the meeting to answer (mentor)")
+    mentor.get_by_role("button", name="Accept").click()
+    expect(mentor.get_by_role("status")).to_contain_text("You accepted this meeting.")
+    expect(mentor.locator("#meeting-status")).to_have_text("Accepted")
+    assert_accessible(frame2, "the accepted meeting (mentor)")
+    mentor.get_by_role("link", name="Add your meetings to your calendar").click()
+    expect(mentor.get_by_role("heading", name="My calendar", level=1)).to_be_visible()
+    expect(mentor.locator("#my-meetings")).to_contain_text("Career plan")
+    assert_accessible(frame2, "the calendar page (mentor)")
+    mentor.get_by_role("link", name="Career plan").click()
+    expect(mentor.get_by_role("heading", name="Career plan", level=1)).to_be_visible()
+    frame2.evaluate("window.scrollTo(0, 0)")
+    screenshot(page2, "meetings-accepted")
