@@ -1,0 +1,72 @@
+"""A mentee answers an evaluation of their mentor in Chromium, inside the demo LMS's iframe.
+
+Third-party cookies are blocked, the home card, the answer form (also with errors) and the submitted
+answers are checked with axe-core (no serious or critical violations), and a screenshot of the LMS with
+the form in its iframe is kept in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from .support.playwright_helpers import (
+    assert_accessible,
+    assert_third_party_cookies_blocked,
+    new_context,
+    screenshot,
+)
+from .test_evaluations_support import copy_template, paired_course, schedule
+
+TOOL_FRAME = 'iframe[name="tool-frame"]'
+
+
+def test_mentee_answers_an_evaluation_in_the_lms_iframe(chromium, live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    mentee, mentor = world.mentees[0], world.mentors[0]
+    checkpoint = schedule(
+        world.coordinator, copy_template(world.coordinator, "mentee_of_mentor"), "mentees_about_mentor"
+    )
+
+    context = new_context(chromium)
+    try:
+        page = context.new_page()
+        page.goto(f"{live.lms_url}/sandbox/?context={world.course.context_id}")
+        page.get_by_role("button", name=f"Open as {mentee.name}").click()
+        tool = page.frame_locator(TOOL_FRAME)
+        expect(tool.get_by_role("heading", name="Mentoring space", exact=True)).to_be_visible(timeout=15_000)
+        frame = page.frame(name="tool-frame")
+        assert frame is not None
+        assert_third_party_cookies_blocked(page.context, page, frame)
+
+        card = tool.locator("#your-evaluations")
+        expect(card).to_contain_text("Mid-course")
+        expect(card).to_contain_text(mentor.name)
+        assert_accessible(frame, "the home page with the evaluations card")
+        card.get_by_role("link", name=f"Mid-course – {mentor.name}").click()
+        expect(tool.get_by_role("heading", name=f"Mid-course: {mentor.name}", level=1)).to_be_visible()
+        assert f"/evaluations/checkpoints/{checkpoint}/answer/{mentor.person_id}" in frame.url
+        assert_accessible(frame, "the answer form")
+
+        # Keyboard and labels: answer the first question by its label, then submit with the rest missing.
+        tool.get_by_role("group", name="My mentor makes time for our conversations. (required)").get_by_label(
+            "4"
+        ).check()
+        tool.get_by_label("What has helped you most so far?").fill("<b>Weekly</b> check-ins")
+        tool.get_by_role("button", name="Submit").click()
+        expect(tool.locator("#error-summary")).to_be_visible()
+        expect(tool.locator("#answer-q2-error")).to_have_text("This question needs an answer.")
+        expect(tool.locator("#answer-q1-4")).to_be_checked()
+        expect(tool.get_by_label("What has helped you most so far?")).to_have_value("<b>Weekly</b> check-ins")
+        assert_accessible(frame, "the answer form with errors")
+
+        for item, point in (("q2", 5), ("q3", 4), ("q4", 5), ("q5", 3)):
+            tool.locator(f"#answer-{item}-{point}").check()
+        tool.get_by_label("Every two weeks").check()
+        screenshot(page, "evaluation-answer-form")
+        tool.get_by_role("button", name="Submit").click()
+        expect(tool.get_by_role("status")).to_contain_text("Your answers are submitted.")
+        expect(tool.locator(".answer-text")).to_have_text("<b>Weekly</b> check-ins")  # shown as text, escaped
+        assert_accessible(frame, "the submitted answers")
+        screenshot(page, "evaluation-submitted")
+    finally:
+        context.close()
