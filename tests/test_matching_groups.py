@@ -60,7 +60,7 @@ def test_group_mentoring_run_edit_pin_and_approve(live, browser):
     review = open_page(coordinator, "/matching/", token)
     assert "groups of mentees" in review.text
     ran = _post(coordinator, review, "/matching/run")
-    assert ran.status == 200 and "Matching finished." in ran.text, ran.text[:1500]
+    assert ran.status == 200 and "Matching finished. Review the groups below." in ran.text, ran.text[:1500]
     assert ran.soup.find(id="run")["data-mode"] == "group"
     groups = _groups(ran)
     assert len(groups) == 2

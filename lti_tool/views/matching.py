@@ -219,7 +219,9 @@ def review():
         else:
             pairs, unmatched = _pair_view(session, program, run, names)
     notice = {
-        "ran": _("Matching finished. Review the pairs below."),
+        "ran": _("Matching finished. Review the groups below.")
+        if run is not None and run.is_group_run
+        else _("Matching finished. Review the pairs below."),
         "approved": _("Pairs approved."),
         "groups-approved": _("Groups approved. Their members now share a group space."),
         "decided": _("Saved. Run matching again to apply pins and forbidden pairs."),
