@@ -1,11 +1,14 @@
-"""Discussion pages at size: the first page of a 5,000-post thread and of a 500-thread forum topic.
+"""Discussion pages at size: the first page of a 5,000-post thread (in a forum and in a mentoring pair's
+private space) and of a 500-thread forum topic.
 
     .venv/bin/python benchmarks/threads.py [--posts 5000] [--threads 500] [--repeat 30]
 
 The app is built as in production (``create_app``, the project's migrations) on a temporary SQLite file,
 or on ``DATABASE_URL`` when it is set (give it an empty database of its own). The script creates a course,
 a coordinator and a participant who accepted the ground rules, then bulk-inserts a thread of ``--posts``
-posts, a topic of ``--threads`` threads (three posts each), and a small 10-post thread for comparison.
+posts, a topic of ``--threads`` threads (three posts each), and a small 10-post thread for comparison; and
+the same in a private pair space (the participant and their mentor): a ``--posts``-post pair thread and
+a 10-post one, plus the pair's space page, which lists both.
 
 Each page is requested through the whole Flask stack in-process (``app.test_client()``: session guard,
 ground-rules gate, services, templates, security headers), as the participant, ``--repeat`` times after
@@ -13,8 +16,8 @@ one warm-up request. *Server time* is the wall time of that WSGI call; *queries*
 the request ran, counted with a SQLAlchemy ``before_cursor_execute`` event.
 
 Targets (PASS/FAIL, exit status 1 on a FAIL): the first page of the big thread and of the big topic
-render in under 50 ms (median) with no more queries than the same page of the 10-post thread or topic
-plus two — that is, the number of queries does not grow with the size of the thread or topic.
+(forum or pair) render in under 50 ms (median) with no more queries than the same page of the 10-post
+thread or topic plus two — that is, the number of queries does not grow with the size of the thread or topic.
 """
 
 from __future__ import annotations
@@ -62,7 +65,18 @@ def seed(app, n_posts: int, n_threads: int) -> dict[str, object]:
 
     from lti_tool.extensions import db
     from lti_tool.mentoring.discussions import Viewer, render_markdown, rules
-    from lti_tool.models import Course, ForumTopic, Membership, Person, Platform, Post, Thread
+    from lti_tool.models import (
+        Course,
+        ForumTopic,
+        Membership,
+        Mentorship,
+        Participant,
+        Person,
+        Platform,
+        Post,
+        Program,
+        Thread,
+    )
 
     with app.app_context():
         session = db.session()
@@ -79,15 +93,30 @@ def seed(app, n_posts: int, n_threads: int) -> dict[str, object]:
         course = Course(platform_id=platform.id, context_id="bench-threads", title="Threads benchmark")
         session.add(course)
         session.flush()
-        people = []
+        people, memberships = [], []
         for i, role in enumerate(("coordinator", "participant", "participant")):
             person = Person(
                 platform_id=platform.id, sub=f"bench-{i}", name=f"Bench Person {i}", timezone="Europe/Berlin"
             )
             session.add(person)
             session.flush()
-            session.add(Membership(course_id=course.id, person_id=person.id, program_role=role, lti_roles=[]))
+            membership = Membership(course_id=course.id, person_id=person.id, program_role=role, lti_roles=[])
+            session.add(membership)
             people.append(person)
+            memberships.append(membership)
+        session.flush()
+        # The participant (mentee) and the other participant (their mentor) are an approved pair.
+        program = Program(course_id=course.id)
+        session.add(program)
+        session.flush()
+        mentee = Participant(program_id=program.id, membership_id=memberships[1].id, role="mentee")
+        mentor = Participant(
+            program_id=program.id, membership_id=memberships[2].id, role="mentor", mentor_status="approved"
+        )
+        session.add_all([mentee, mentor])
+        session.flush()
+        pairing = Mentorship(course_id=course.id, mentee_id=mentee.id, mentor_id=mentor.id)
+        session.add(pairing)
         session.flush()
         reader, writer_a, writer_b = people[1], people[1], people[2]
         viewer = Viewer(person_id=reader.id, course_id=course.id, role="participant")
@@ -103,8 +132,14 @@ def seed(app, n_posts: int, n_threads: int) -> dict[str, object]:
         body = "A reply with **some** Markdown and [a link](https://example.org/page).\n\n- one\n- two"
         html = render_markdown(body)
 
-        def thread(topic_row: ForumTopic, title: str, posts: int, offset: int) -> int:
-            row = Thread(course_id=course.id, topic_id=topic_row.id, title=title, author_id=writer_b.id)
+        def thread(topic_row: ForumTopic | None, title: str, posts: int, offset: int) -> int:
+            """A forum thread in ``topic_row``, or the pair's private thread when it is None."""
+            where = (
+                {"space_kind": "forum", "topic_id": topic_row.id}
+                if topic_row is not None
+                else {"space_kind": "pair", "space_id": pairing.id}
+            )
+            row = Thread(course_id=course.id, title=title, author_id=writer_b.id, **where)
             session.add(row)
             session.flush()
             authors = (writer_a.id, writer_b.id)
@@ -145,6 +180,8 @@ def seed(app, n_posts: int, n_threads: int) -> dict[str, object]:
         for i in range(9):
             thread(small_topic, f"Small thread {i}", 3, 10 * i)
         session.execute(update(ForumTopic).where(ForumTopic.id == small_topic.id).values(thread_count=10))
+        big_pair_thread = thread(None, "Our long conversation", n_posts, 0)
+        small_pair_thread = thread(None, "A short pair thread", 10, 5)
         session.commit()
 
         from lti_tool.views.access import signer
@@ -159,6 +196,9 @@ def seed(app, n_posts: int, n_threads: int) -> dict[str, object]:
         "small_thread": small_thread,
         "big_topic": big_topic.id,
         "small_topic": small_topic.id,
+        "pair": pairing.id,
+        "big_pair_thread": big_pair_thread,
+        "small_pair_thread": small_pair_thread,
     }
 
 
@@ -227,14 +267,25 @@ def main() -> int:
                     f"/discussions/topics/{ids['big_topic']}?ts={token}",
                     "topic",
                 ),
+                (
+                    "pair thread, 10 posts (first page)",
+                    f"/spaces/pair/{ids['pair']}/threads/{ids['small_pair_thread']}?ts={token}",
+                    None,
+                ),
+                (
+                    f"pair thread, {args.posts:,} posts (first page)",
+                    f"/spaces/pair/{ids['pair']}/threads/{ids['big_pair_thread']}?ts={token}",
+                    "pair",
+                ),
+                ("pair space page (both threads)", f"/spaces/pair/{ids['pair']}/?ts={token}", None),
             ]
             results = {}
-            print(f"\n{'page':<36} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
-            print("-" * 66)
+            print(f"\n{'page':<40} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+            print("-" * 70)
             for label, url, _kind in rows:
                 median, p95, queries = measure(app, counter, url, args.repeat)
                 results[label] = (median, queries)
-                print(f"{label:<36} {median:>10.1f} {p95:>8.1f} {queries:>8}")
+                print(f"{label:<40} {median:>10.1f} {p95:>8.1f} {queries:>8}")
             db.session.remove()
             db.engine.dispose()
 
@@ -243,6 +294,7 @@ def main() -> int:
         checks = [
             (f"thread, {args.posts:,} posts (first page)", "thread, 10 posts (first page)"),
             (f"topic, {args.threads:,} threads (first page)", "topic, 10 threads (first page)"),
+            (f"pair thread, {args.posts:,} posts (first page)", "pair thread, 10 posts (first page)"),
         ]
         for big, small in checks:
             median, queries = results[big]

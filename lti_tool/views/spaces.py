@@ -84,6 +84,11 @@ def _days_since(when: datetime | None) -> int | None:
     return None if when is None else max(0, (utcnow() - when).days)
 
 
+def _activity(access: spaces.SpaceAccess) -> pairs.SpaceActivity | None:
+    key = (access.space.kind, access.space.id)
+    return pairs.activity_by_space(db.session(), g.course.id, only=key).get(key)
+
+
 def _space_args(access: spaces.SpaceAccess) -> dict[str, Any]:
     return {"kind": access.space.kind, "space_id": access.space.id}
 
@@ -144,7 +149,7 @@ def space(access: spaces.SpaceAccess):
     """The space's hub: members, the confidentiality line, the current prompt and the private threads."""
     session = db.session()
     threads = pairs.space_threads(session, access) if access.may_read else []
-    act = pairs.activity_by_space(session, g.course.id).get((access.space.kind, access.space.id))
+    act = _activity(access)
     reported = pairs.reported_posts(session, access)
     prompt = prompts.current_prompt(session, access.space)
     version = current_rules()
@@ -476,7 +481,7 @@ def prompt_done(access: spaces.SpaceAccess):
 def _prompt_refused(access: spaces.SpaceAccess, err: prompts.PromptError):
     session = db.session()
     threads = pairs.space_threads(session, access) if access.may_read else []
-    act = pairs.activity_by_space(session, g.course.id).get((access.space.kind, access.space.id))
+    act = _activity(access)
     prompt = prompts.current_prompt(session, access.space)
     version = current_rules()
     session.commit()

@@ -241,20 +241,26 @@ class SpaceActivity:
     last_author_id: int | None = None
 
 
-def activity_by_space(session: Session, course_id: int) -> dict[tuple[str, int], SpaceActivity]:
-    """Per private space of the course: threads, posts and the latest post's time and author (one query
-    for the counts, one for the latest authors). Metadata only: no titles, no text."""
+def activity_by_space(
+    session: Session, course_id: int, *, only: tuple[str, int] | None = None
+) -> dict[tuple[str, int], SpaceActivity]:
+    """Per private space of the course (or only the space ``only``): threads, posts and the latest post's
+    time and author (one query for the counts, one for the latest authors). Metadata only: no titles, no
+    text."""
+    scope = [Thread.course_id == course_id, Thread.space_id.is_not(None)]
+    if only is not None:
+        scope = [Thread.course_id == course_id, Thread.space_kind == only[0], Thread.space_id == only[1]]
     counts = session.execute(
         select(
             Thread.space_kind, Thread.space_id, func.count(), func.sum(Thread.post_count), func.max(Thread.last_post_at)
         )
-        .where(Thread.course_id == course_id, Thread.space_id.is_not(None))
+        .where(*scope)
         .group_by(Thread.space_kind, Thread.space_id)
     ).all()
     latest: dict[tuple[str, int], tuple[datetime, int | None]] = {}
     for kind, space_id, at, author in session.execute(
         select(Thread.space_kind, Thread.space_id, Thread.last_post_at, Thread.last_author_id).where(
-            Thread.course_id == course_id, Thread.space_id.is_not(None), Thread.last_post_at.is_not(None)
+            *scope, Thread.last_post_at.is_not(None)
         )
     ):
         key = (kind, int(space_id or 0))
