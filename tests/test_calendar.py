@@ -120,6 +120,7 @@ def test_feed_works_without_a_session_is_hashed_and_resettable(live):
     assert token not in stored and hashlib.sha256(token.encode()).hexdigest() in stored
 
     page = a.mentor.get("/calendar/")
+    assert "last fetched this link on" in page.soup.find(id="feed-fetched").get_text()
     done = a.mentor.submit(page, "form[action*='/calendar/feed/reset']")
     assert location(done)
     assert requests.get(url, timeout=30).status_code == 404

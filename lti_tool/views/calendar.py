@@ -46,6 +46,7 @@ def index():
     session = db.session()
     items = cal.person_meetings(session, g.person.id, course_id=g.course.id)
     token = cal.feed_token(session, g.person.id, _secret())
+    fetched = cal.last_fetched_at(session, g.person.id)
     session.commit()
     rows = [(item, next_occurrence(item.meeting)) for item in items]
     return render_template(
@@ -56,6 +57,7 @@ def index():
         meeting_status=status_label,
         frequency_label=frequency_label,
         reset=request.args.get("reset") == "1",
+        fetched=fetched,
     )
 
 
@@ -93,5 +95,6 @@ def feed(token: str):
         abort(404)
     items = cal.person_meetings(session, person_id)
     body = cal.build_calendar(items, host=_host(), name="Mentoring Space")
+    cal.mark_fetched(session, person_id)
     session.commit()
     return Response(body, content_type=ICS_TYPE, headers={"Cache-Control": "private, max-age=300"})

@@ -9,6 +9,7 @@ cancelled occurrence, and ``STATUS`` ``TENTATIVE`` (proposed), ``CONFIRMED`` (ac
 Feed links: ``token = HMAC-SHA256(secret key, "<person id>:<nonce>")`` (URL-safe base64). The database
 keeps only the nonce and ``SHA-256(token)``, so a copy of the database does not give anyone a working
 link, while the person's own page can show it again. Resetting draws a new nonce: the old link stops.
+Changing ``SECRET_KEY`` changes every link (people then copy the new one from their calendar page).
 """
 
 from __future__ import annotations
@@ -186,7 +187,14 @@ def person_for_token(session: Session, token: str) -> int | None:
     return int(found) if found is not None else None
 
 
-def feed_created_at(session: Session, person_id: int) -> datetime | None:
+def mark_fetched(session: Session, person_id: int) -> None:
+    """Remember when a calendar app last fetched the feed (shown on the person's calendar page)."""
+    feed = session.execute(select(CalendarFeed).where(CalendarFeed.person_id == person_id)).scalar_one_or_none()
+    if feed is not None:
+        feed.last_fetched_at = utcnow()
+
+
+def last_fetched_at(session: Session, person_id: int) -> datetime | None:
     return session.execute(
-        select(CalendarFeed.created_at).where(CalendarFeed.person_id == person_id)
+        select(CalendarFeed.last_fetched_at).where(CalendarFeed.person_id == person_id)
     ).scalar_one_or_none()
