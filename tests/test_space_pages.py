@@ -9,10 +9,12 @@ from sqlalchemy import select
 from lti_tool.extensions import db
 from lti_tool.models import ModerationLog
 
-from .test_discussions import location, path_of
+from .support.demo import people
+from .test_discussions import accept_rules, location, path_of
 from .test_space_support import (
     end_pair,
     last_post_id,
+    make_group,
     pair_course,
     pair_reply,
     set_moderated,
@@ -268,3 +270,40 @@ def test_weekly_schedule_written_by_the_coordinator(live):
     page = pair.mentee.get(f"{pair.base}/")
     assert page.soup.find(id="current-stage") is None
     assert "2099-01-05" in page.soup.find(id="prompt").get_text()
+
+
+def test_a_peer_group_shares_a_space_and_a_peer_closes_the_five_cs(live):
+    """Group spaces (kind ``group``) use the same pages: three peers talk; a fourth student gets 404."""
+    course = pair_course(live, pairs=0, extra_students=4)
+    peers = [course.extra[f"student{i}"] for i in range(3)]
+    outsider = course.extra["student3"]
+    subs = people(live.app, "student", course.context_id)
+    group_id = make_group(live, course.context_id, {sub: "peer" for sub in subs[:3]}, name="Study circle")
+    for who in peers + [outsider]:
+        accept_rules(who)
+    base = f"/spaces/group/{group_id}"
+    home = peers[0].get("/space/")
+    assert "Study circle" in home.soup.find(id="spaces-card").get_text()
+    page = peers[0].get(f"{base}/")
+    assert page.status == 200 and "Mentoring group: Study circle" in page.soup.find("h1").get_text()
+    assert page.soup.find(id="members").get_text().count("Peer") == 3
+    form = peers[0].get(f"{base}/threads/new")
+    done = peers[0].submit(form, "form.thread-form", {"title": "Circle", "body": f"Hello all {SECRET}"})
+    thread_path = path_of(location(done))[0]
+    for who in peers[1:]:
+        listing = who.get(f"{base}/")
+        assert listing.soup.select_one("tr.thread-row .waiting") is not None
+        assert SECRET in who.get(thread_path).text
+    assert outsider.get(f"{base}/").status == 404
+    assert outsider.get(thread_path).status == 404
+    assert "Study circle" not in outsider.get("/space/").text
+    settings = course.coordinator.get("/spaces/prompts")
+    assert location(course.coordinator.submit(settings, "form.prompt-settings", {"kind": "five_cs"}))
+    for _ in range(4):
+        assert location(peers[1].submit(peers[1].get(f"{base}/"), "form.prompt-done"))
+    assert location(
+        peers[2].post(f"{base}/prompts/done", {"key": "conclusions", "commitment": "We each teach one topic"})
+    )
+    assert "We each teach one topic" in peers[0].get(f"{base}/").soup.find(id="commitment-shown").get_text()
+    overview = course.coordinator.get("/spaces/")
+    assert overview.soup.select_one(f"tr[data-space='group-{group_id}']") is not None

@@ -127,3 +127,30 @@ def thread_of(live, thread_id: int) -> Thread:
         db.session.expunge(found)
         db.session.remove()
         return found
+
+
+def make_group(live, context_id: str, members: dict[str, str], name: str = "Group 1") -> int:
+    """An approved mentoring group (as group matching's approval makes it): ``members`` maps each launched
+    person's sub to their role in the group (``mentor``, ``mentee`` or ``peer``)."""
+    from lti_tool.models.mentorships import GroupMember, MentoringGroup
+
+    rows = {sub: participant_of(live, context_id, sub) for sub in members}
+    with live.app.app_context():
+        first = rows[next(iter(members))]
+        assert first is not None
+        course_id = db.session.execute(
+            select(Membership.course_id)
+            .join(Participant, Participant.membership_id == Membership.id)
+            .where(Participant.id == first.id)
+        ).scalar_one()
+        group = MentoringGroup(course_id=course_id, name=name, created_at=utcnow())
+        db.session.add(group)
+        db.session.flush()
+        for sub, role in members.items():
+            row = rows[sub]
+            assert row is not None
+            db.session.add(GroupMember(group_id=group.id, participant_id=row.id, role=role, joined_at=utcnow()))
+        db.session.commit()
+        group_id = group.id
+        db.session.remove()
+    return group_id
