@@ -466,3 +466,60 @@ def test_submitting_records_the_grade_in_the_same_transaction(live):
         rows = db.session.execute(select(GradeOutbox).where(GradeOutbox.result_id == result.id)).scalars().all()
         assert len(rows) == 1 and rows[0].payload["scoreGiven"] == 7.5
         db.session.remove()
+
+
+def test_dates_entered_in_the_coordinators_zone_are_shown_in_each_viewers_zone(live, browser):
+    from lti_tool.models import Person
+
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    with live.app.app_context():  # the coordinator's LMS says they are in Bogotá (UTC-5, no DST)
+        db.session.get(Person, world.coordinator.person_id).timezone = "America/Bogota"
+        db.session.commit()
+        db.session.remove()
+    mentee = world.mentees[0]
+    profile = mentee.get("/program/profile")
+    from .test_program_support import submit
+
+    assert submit(mentee.browser, profile, "/program/profile", time_zone="Asia/Tokyo").status == 200
+    instrument = copy_template(world.coordinator, "survey")
+    page = world.coordinator.get("/evaluations/checkpoints/new")
+    assert "America/Bogota" in page.soup.find(id="due_at-hint").get_text()
+    data = replace(
+        form_data(page, "/evaluations/checkpoints/new"),
+        title="End",
+        instrument_id=str(instrument),
+        audience="survey",
+        opens_at="2030-06-01T09:00",
+        due_at="2030-06-15T21:30",
+    )
+    saved = Page(world.coordinator.browser.http.post(form_action(page, "/evaluations/checkpoints/new"), data=data))
+    assert saved.status == 200, saved.text[:1500]
+    checkpoint_id = int(saved.url.split("/evaluations/checkpoints/")[1].split("?")[0])
+    with live.app.app_context():
+        stored = db.session.get(EvaluationCheckpoint, checkpoint_id)
+        assert stored.due_at.isoformat() == "2030-06-16T02:30:00+00:00"
+        db.session.remove()
+    edit = world.coordinator.get(f"/evaluations/checkpoints/{checkpoint_id}/edit")
+    assert edit.soup.find(id="due_at")["value"] == "2030-06-15T21:30"  # back in the coordinator's zone
+    due = mentee.get("/evaluations/").soup.select_one("#task-table time")
+    assert due["datetime"] == "2030-06-16T02:30:00+00:00" and "11:30" in due.get_text() and "JST" in due.get_text()
+
+
+def test_questions_are_reordered_and_removed_in_one_save(live, browser):
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    instrument = copy_template(world.coordinator, "self_assessment")
+    saved = _edit(
+        world.coordinator,
+        instrument,
+        **{"item-0-position": "9", "item-1-remove": "1", "item-2-required": None, "item-4-position": "0"},
+    )
+    assert saved.status == 200, saved.text[:1500]
+    with live.app.app_context():
+        [version] = db.session.execute(
+            select(EvaluationInstrumentVersion).where(EvaluationInstrumentVersion.instrument_id == instrument)
+        ).scalars()
+        assert version.number == 1  # nobody answered: edited in place
+        ids = [i["id"] for i in version.items]
+        assert ids == ["q5", "q3", "q4", "q6", "q1"]
+        assert next(i for i in version.items if i["id"] == "q3")["required"] is False
+        db.session.remove()

@@ -70,3 +70,50 @@ def test_mentee_answers_an_evaluation_in_the_lms_iframe(chromium, live, browser)
         screenshot(page, "evaluation-submitted")
     finally:
         context.close()
+
+
+def test_coordinator_evaluation_pages_are_accessible(chromium, live, browser):
+    """Overview, question editor (also with an error), checkpoint form and results pass axe-core."""
+    from .test_evaluations_support import MENTEE_ANSWERS, answer
+
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    instrument = copy_template(world.coordinator, "mentee_of_mentor")
+    checkpoint = schedule(world.coordinator, instrument, "mentees_about_mentor")
+    assert answer(world.mentees[0], checkpoint, world.mentors[0].person_id, MENTEE_ANSWERS).status == 200
+
+    context = new_context(chromium)
+    try:
+        page = context.new_page()
+        page.goto(f"{live.lms_url}/sandbox/?context={world.course.context_id}")
+        page.get_by_role("button", name="Open as Dr. Ada Okafor").click()
+        tool = page.frame_locator(TOOL_FRAME)
+        expect(tool.get_by_role("heading", name="Mentoring space", exact=True)).to_be_visible(timeout=15_000)
+        frame = page.frame(name="tool-frame")
+        assert frame is not None
+
+        tool.get_by_role("navigation").get_by_role("link", name="Evaluations").click()
+        expect(tool.get_by_role("heading", name="Evaluations", level=1)).to_be_visible()
+        assert_accessible(frame, "the evaluations overview")
+        screenshot(page, "evaluations-overview")
+
+        tool.locator("#instrument-list a").first.click()
+        expect(tool.locator("#version-table")).to_be_visible()
+        tool.get_by_role("link", name="Edit", exact=True).click()
+        expect(tool.locator("#version-warning")).to_contain_text("Saving creates version 2")
+        assert_accessible(frame, "the question editor")
+        tool.get_by_label("Scale: number of points").first.fill("40")
+        tool.get_by_role("button", name="Save instrument").click()
+        expect(tool.locator("#item-0-points-error")).to_have_text("A scale has from 2 to 11 points.")
+        assert_accessible(frame, "the question editor with an error")
+
+        tool.get_by_role("navigation").get_by_role("link", name="Evaluations").click()
+        expect(tool.locator("#checkpoint-table")).to_be_visible()
+        tool.locator("#checkpoint-table a").first.click()
+        expect(tool.locator("#submitted-count")).to_have_text("1 of 1")
+        assert_accessible(frame, "the checkpoint results")
+        screenshot(page, "evaluation-results")
+        tool.get_by_role("link", name="Edit dates").click()
+        expect(tool.get_by_role("heading", name="Edit checkpoint", level=1)).to_be_visible()
+        assert_accessible(frame, "the checkpoint form")
+    finally:
+        context.close()
