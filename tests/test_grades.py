@@ -655,3 +655,33 @@ def test_a_worker_dying_mid_batch_under_faults_still_delivers_each_latest_score_
     assert platform_scores(live, item) == expected
     applied, received = posts_applied(live, item)
     assert applied == 13 and received > applied  # 10 first scores + 3 regrades, each applied once
+
+
+def test_results_recorded_in_bulk_keep_the_same_guarantees(live, browser):
+    """record_results: one bad score writes nothing; new and existing results get their outbox rows, older
+    undelivered rows are abandoned, timestamps only move forward; the platform ends with the latest scores."""
+    from lti_tool.grades.results import ResultEntry, record_results
+
+    gc = graded_course(live, browser, students=3)
+    item = line_item(live, gc, tag="bulk")
+    first = record(live, item, gc.student_ids[0], 1)
+    with live.app.app_context():
+        before = db.session.get(GradeResult, first).timestamp
+        li = db.session.get(LineItem, item)
+        entries = [ResultEntry(pid, sub, 4.5, 10) for pid, sub in zip(gc.student_ids, gc.student_subs, strict=True)]
+        with pytest.raises(InvalidScore):
+            record_results(db.session(), li, [*entries[:2], ResultEntry(gc.student_ids[2], gc.student_subs[2], 11, 10)])
+        db.session.rollback()
+        assert db.session.execute(select(func.count()).select_from(GradeResult)
+                                  .where(GradeResult.line_item_id == item)).scalar_one() == 1  # fmt: skip
+        li = db.session.get(LineItem, item)
+        assert record_results(db.session(), li, entries, at=before - timedelta(seconds=5)) == 3
+        db.session.commit()
+        rows = db.session.execute(select(GradeResult).where(GradeResult.line_item_id == item)).scalars().all()
+        versions = {r.person_id: (r.version, r.timestamp) for r in rows}
+        db.session.remove()
+    assert versions[gc.student_ids[0]][0] == 2 and versions[gc.student_ids[0]][1] > before
+    assert {v for v, _ in versions.values()} == {1, 2}
+    assert [r.status for r in outbox(live, item)] == ["abandoned", "pending", "pending", "pending"]
+    deliver(live)
+    assert platform_scores(live, item) == dict.fromkeys(gc.student_subs, 4.5)

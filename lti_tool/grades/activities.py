@@ -57,7 +57,7 @@ from ..models.activities import (
 from ..models.queries import get_or_create
 from .errors import GradeError, InvalidScore, NotInCourse
 from .lineitems import ensure_line_item, line_item_for_link, update_on_platform
-from .results import record_result
+from .results import ResultEntry, record_result, record_results
 from .services import GradeServices
 
 log = logging.getLogger(__name__)
@@ -644,7 +644,8 @@ def recompute_participation(
                 select(GradeResult).where(GradeResult.line_item_id == item.id, GradeResult.person_id.in_(part))
             ).scalars()
         }
-        persons = {p.id: p for p in session.execute(select(Person).where(Person.id.in_(part))).scalars()}
+        subs = dict(session.execute(select(Person.id, Person.sub).where(Person.id.in_(part))).all())
+        changed = []
         for person_id in part:
             score = scores[person_id].score(maximum)
             old = existing.get(person_id)
@@ -655,18 +656,18 @@ def recompute_participation(
                 and old.grading_progress == "FullyGraded"
             ):
                 continue
-            comment = _participation_comment(scores[person_id].counts)
-            record_result(
-                session,
-                line_item=item,
-                person=persons[person_id],
-                score_given=score,
-                score_maximum=maximum,
-                activity_progress="InProgress",
-                grading_progress="FullyGraded",
-                comment=comment,
+            changed.append(
+                ResultEntry(
+                    person_id=person_id,
+                    sub=subs[person_id],
+                    score_given=score,
+                    score_maximum=maximum,
+                    activity_progress="InProgress",
+                    grading_progress="FullyGraded",
+                    comment=_participation_comment(scores[person_id].counts),
+                )
             )
-            report.changed += 1
+        report.changed += record_results(session, item, changed)
         activity.last_computed_at = utcnow()
         session.flush()
         if commit is not None:
