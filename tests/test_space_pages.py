@@ -41,6 +41,9 @@ def test_pair_members_talk_in_their_private_thread(live):
     assert page.soup.find(id="no-threads") is not None
 
     thread_id = start_pair_thread(pair.mentee, pair, "Hello mentor", f"First message {SECRET}")
+    mentor_home = pair.mentor.get("/space/")
+    assert mentor_home.soup.select_one("#spaces-card .unread-count").get_text(strip=True) == "1 new"
+    assert pair.mentee.get("/space/").soup.select_one("#spaces-card .unread-count") is None
     listing = pair.mentor.get(f"{pair.base}/")
     row = listing.soup.select_one(f"tr[data-thread-id='{thread_id}']")
     assert row is not None

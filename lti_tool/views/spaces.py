@@ -541,8 +541,14 @@ def prompt_settings():
 
 
 @bp.app_template_global("my_spaces")
-def my_spaces() -> list[spaces.Space]:
-    """The viewer's mentoring spaces in this course, active first (for the home page's card)."""
+def my_spaces() -> list[tuple[spaces.Space, int]]:
+    """The viewer's mentoring spaces in this course, active first, each with the number of posts they have
+    not read yet (for the home page's card)."""
     if getattr(g, "membership", None) is None or g.membership.program_role == "coordinator":
         return []
-    return spaces.spaces_of(db.session(), g.course.id, g.person.id)
+    session = db.session()
+    mine = spaces.spaces_of(session, g.course.id, g.person.id)
+    if not mine:
+        return []
+    unread = pairs.unread_by_space(session, g.course.id, g.person.id, [(s.kind, s.id) for s in mine])
+    return [(space, unread.get((space.kind, space.id), 0)) for space in mine]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ...models import Person, Post, PostReport, Thread, ThreadReadMarker, utcnow
@@ -287,3 +287,30 @@ def last_activity_by_space(session: Session, course_id: int) -> dict[tuple[str, 
         .group_by(Thread.space_kind, Thread.space_id)
     ).all()
     return {(kind, int(space_id or 0)): at for kind, space_id, at in rows if at is not None}
+
+
+def unread_by_space(
+    session: Session, course_id: int, person_id: int, keys: list[tuple[str, int]]
+) -> dict[tuple[str, int], int]:
+    """How many posts by others the person has not read in each of the spaces ``keys`` (``(kind, id)``;
+    the caller passes the spaces the person is a member of). One grouped, indexed query."""
+    if not keys:
+        return {}
+    in_spaces = or_(*(and_(Thread.space_kind == kind, Thread.space_id == space_id) for kind, space_id in keys))
+    rows = session.execute(
+        select(Thread.space_kind, Thread.space_id, func.count())
+        .join(Post, Post.thread_id == Thread.id)
+        .outerjoin(
+            ThreadReadMarker,
+            and_(ThreadReadMarker.thread_id == Thread.id, ThreadReadMarker.person_id == person_id),
+        )
+        .where(
+            Thread.course_id == course_id,
+            in_spaces,
+            Post.id > func.coalesce(ThreadReadMarker.last_read_post_id, 0),
+            or_(Post.author_id.is_(None), Post.author_id != person_id),
+            Post.deleted_at.is_(None),
+        )
+        .group_by(Thread.space_kind, Thread.space_id)
+    ).all()
+    return {(kind, int(space_id or 0)): n for kind, space_id, n in rows}
