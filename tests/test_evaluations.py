@@ -291,6 +291,13 @@ def test_mentor_sees_aggregate_with_three_and_individual_after_release(live, bro
     for index, mentee in enumerate(world.mentees):
         answers = dict(MENTEE_ANSWERS, q1=str(index + 3), q7=f"Secret note {index}")
         assert answer(mentee, checkpoint, mentor.person_id, answers).status == 200
+    with live.app.app_context():  # the functions the dashboard and the grades use
+        from lti_tool.mentoring.evaluations import completion_by_checkpoint, responses_for_checkpoint
+
+        [completion] = completion_by_checkpoint(db.session(), world.course_id)
+        assert (completion.checkpoint_id, completion.expected, completion.submitted) == (checkpoint, 3, 3)
+        assert len(responses_for_checkpoint(db.session(), checkpoint)) == 3
+        db.session.remove()
     page = _about_me(mentor, checkpoint)
     table = page.soup.find(id="aggregate-table")
     assert table is not None, page.text[:1500]
