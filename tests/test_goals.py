@@ -159,3 +159,47 @@ def test_space_page_and_home_show_goals_and_the_next_meeting(live):
     assert coordinator.status == 200
     assert "1 goal: 0 on track, 0 at risk, 0 done, 1 overdue." in coordinator.soup.find(id="goals").get_text()
     assert "Finish the portfolio" not in coordinator.text and "Weekly chat" not in coordinator.text
+
+
+def test_peer_group_members_own_their_goals_and_share_meetings(live):
+    """In a co-mentoring group each peer writes and changes only their own goals (the others comment), and a
+    group meeting's reminder lists every current member."""
+    from lti_tool.mentoring import meetings as ms
+
+    from .support.demo import people
+    from .test_discussions import accept_rules, actor, new_course
+    from .test_goals_support import meeting_id_of, propose
+    from .test_space_support import make_group
+
+    context = new_course(live, 3)
+    subs = people(live.app, "student", context)
+    peers = [actor(live, sub, context=context) for sub in subs]
+    for who in peers:
+        accept_rules(who)
+    group_id = make_group(live, context, {sub: "peer" for sub in subs})
+    space = _Group(group_id)
+    base = space.base
+    goal = new_goal(peers[0], space, title="Learn Rust")
+    mine = new_goal(peers[1], space, title="Learn Go")
+    assert peers[1].get(f"{base}/goals/{goal}/edit").status == 403
+    assert peers[1].post(f"{base}/goals/{goal}/status", {"status": "done"}).status == 403
+    location(peers[1].post(f"{base}/goals/{goal}/comments", {"body": "Happy to pair on it"}))
+    location(peers[1].post(f"{base}/goals/{mine}/status", {"status": "on_track"}))
+    page = peers[2].get(f"{base}/goals/")
+    assert "Learn Rust" in page.text and "Learn Go" in page.text
+    meeting = meeting_id_of(propose(peers[0], space, time_zone="UTC", start="09:00", end="10:00"))
+    location(peers[2].post(f"{base}/meetings/{meeting}/respond", {"answer": "accept"}))
+    with live.app.app_context():
+        from lti_tool.models import Meeting
+
+        starts = db.session.get(Meeting, meeting).starts_at
+        found = ms.upcoming_meetings(db.session(), starting_between=(starts, starts + timedelta(minutes=1)))
+        db.session.remove()
+    assert [len(u.person_ids) for u in found if u.meeting_id == meeting] == [3]
+
+
+class _Group:
+    """A group space for the pair helpers (``new_goal`` and ``propose`` only use ``base``)."""
+
+    def __init__(self, group_id: int):
+        self.base = f"/spaces/group/{group_id}"

@@ -4,7 +4,7 @@ Who may do what (on top of :mod:`lti_tool.mentoring.spaces`, which decides who e
 
 | viewer | reads goals | creates, edits, changes status, ticks milestones | comments |
 | --- | --- | --- | --- |
-| the pair's mentee (active pairing) | yes | yes | yes |
+| the pair's mentee (active pairing), a peer in co-mentoring | yes | yes, their own goals | yes |
 | the pair's mentor (active pairing) | yes | no | yes |
 | a member of an ended pairing | yes | no | no |
 | coordinator, moderated program | yes | no | no |
@@ -64,6 +64,7 @@ __all__ = [
     "goal_updates_by_person",
     "history",
     "list_goals",
+    "may_own",
     "parse_goal",
     "set_status",
     "space_goal_counts",
@@ -194,10 +195,25 @@ def parse_goal(form: Any, *, rows: int) -> GoalData:
 # --- writing ---------------------------------------------------------------------------------------------
 
 
-def _require_owner(access: SpaceAccess) -> None:
+OWNER_ROLES = ("mentee", "peer")
+
+
+def _require_owner(access: SpaceAccess, goal: Goal | None = None) -> None:
+    """Mentees (and peers in co-mentoring) write goals; a goal is changed only by the one who owns it."""
     access.require_write()
-    if access.viewer_role != "mentee":
+    if access.viewer_role not in OWNER_ROLES:
         raise GoalNotAllowed()
+    if goal is not None and goal.owner_id != access.viewer_person_id:
+        raise GoalNotAllowed()
+
+
+def may_own(access: SpaceAccess, goal: Goal | None = None) -> bool:
+    """Whether the viewer may create goals here (``goal`` None) or change ``goal``."""
+    try:
+        _require_owner(access, goal)
+    except DomainError:
+        return False
+    return True
 
 
 def _log(session: Session, goal: Goal, person_id: int, kind: str, **values: Any) -> GoalUpdate:
@@ -249,7 +265,7 @@ def create_goal(session: Session, access: SpaceAccess, data: GoalData) -> Goal:
 
 def update_goal(session: Session, access: SpaceAccess, goal: Goal, data: GoalData) -> Goal:
     """The mentee edits a goal; each kind of change gets its own log entry (nothing logged if nothing changed)."""
-    _require_owner(access)
+    _require_owner(access, goal)
     me = access.viewer_person_id
     now = utcnow()
     if (goal.title, goal.why, goal.measure, goal.due_on) != (data.title, data.why, data.measure, data.due_on):
@@ -284,7 +300,7 @@ def update_goal(session: Session, access: SpaceAccess, goal: Goal, data: GoalDat
 
 def set_status(session: Session, access: SpaceAccess, goal: Goal, status: str) -> Goal:
     """The mentee moves a goal to another status (logged with the old and new status)."""
-    _require_owner(access)
+    _require_owner(access, goal)
     errors: Errors = {}
     choice(errors, "status", status, GOAL_STATUSES)
     if errors:
@@ -298,7 +314,7 @@ def set_status(session: Session, access: SpaceAccess, goal: Goal, status: str) -
 
 def toggle_milestone(session: Session, access: SpaceAccess, goal: Goal, milestone_id: int, done: bool) -> GoalMilestone:
     """The mentee ticks a milestone off (or reopens it)."""
-    _require_owner(access)
+    _require_owner(access, goal)
     row = next((m for m in goal.milestones if m.id == milestone_id), None)
     if row is None:
         raise GoalNotFound()

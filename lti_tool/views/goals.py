@@ -158,6 +158,7 @@ def _context(access: spaces.SpaceAccess, **extra: Any) -> dict[str, Any]:
         "due_state": gs.due_state,
         "due_label": due_label,
         "statuses": [(s, status_label(s)) for s in gs.GOAL_STATUSES],
+        "may_own": lambda goal=None: gs.may_own(access, goal),
         **extra,
     }
 
@@ -206,7 +207,7 @@ def _goal_values(goal: Any | None) -> tuple[dict[str, Any], int]:
 
 
 def _form(access: spaces.SpaceAccess, goal: Any | None):
-    if access.viewer_role != "mentee" or not access.may_write:
+    if not gs.may_own(access, goal):
         access.require_write()
         raise gs.GoalNotAllowed()
     session = db.session()

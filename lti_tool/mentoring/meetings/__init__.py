@@ -34,12 +34,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ...models import Membership, Mentorship, Participant, Person
+from ...models import Membership, Participant, Person
 from ...models.base import utcnow
 from ...models.meetings import FREQUENCIES, OUTCOMES, Meeting, MeetingOccurrence
 from ..discussions.markdown import render_markdown
 from ..errors import DomainError
-from ..spaces import PAIR, Space, SpaceAccess
+from ..spaces import Space, SpaceAccess, course_spaces, spaces_of
 from .fields import (
     N_,
     Errors,
@@ -371,12 +371,13 @@ class UpcomingMeeting:
     title: str
     video_url: str
     time_zone: str  # the zone it was proposed in
-    person_ids: tuple[int, ...]  # the space's members (mentor first)
+    person_ids: tuple[int, ...]  # the space's current members (mentors first)
 
 
 def upcoming_meetings(session: Session, *, starting_between: tuple[datetime, datetime]) -> list[UpcomingMeeting]:
     """Occurrences of accepted meetings, not cancelled, with ``a <= starts_at < b``, in every course, for
-    pairings that have not ended, soonest first. Two queries whatever the number of meetings.
+    pairings and groups that have not ended, soonest first, with the space's current members to remind.
+    One query for the occurrences, then the spaces of each course concerned.
 
     Example (reminders a day ahead): ``upcoming_meetings(s, starting_between=(now + 23h, now + 24h))``.
     """
@@ -384,52 +385,38 @@ def upcoming_meetings(session: Session, *, starting_between: tuple[datetime, dat
     rows = session.execute(
         select(MeetingOccurrence, Meeting)
         .join(Meeting, Meeting.id == MeetingOccurrence.meeting_id)
-        .join(Mentorship, (Meeting.space_kind == PAIR) & (Mentorship.id == Meeting.space_id))
         .where(
             Meeting.status == "accepted",
             MeetingOccurrence.status == "scheduled",
             MeetingOccurrence.starts_at >= begin,
             MeetingOccurrence.starts_at < end,
-            Mentorship.course_id == Meeting.course_id,
-            Mentorship.ended_at.is_(None),
         )
         .order_by(MeetingOccurrence.starts_at, MeetingOccurrence.id)
     ).all()
-    members = _pair_members(session, {m.space_id for _, m in rows})
-    return [
-        UpcomingMeeting(
-            occurrence_id=o.id,
-            meeting_id=m.id,
-            course_id=m.course_id,
-            space_kind=m.space_kind,
-            space_id=m.space_id,
-            starts_at=o.starts_at,
-            ends_at=o.ends_at,
-            title=m.title,
-            video_url=m.video_url,
-            time_zone=m.time_zone,
-            person_ids=members.get(m.space_id, ()),
+    active: dict[int, dict[tuple[str, int], Space]] = {}
+    for course_id in sorted({m.course_id for _, m in rows}):
+        active[course_id] = {(sp.kind, sp.id): sp for sp in course_spaces(session, course_id, active_only=True)}
+    out = []
+    for o, m in rows:
+        space = active[m.course_id].get((m.space_kind, m.space_id))
+        if space is None:
+            continue
+        out.append(
+            UpcomingMeeting(
+                occurrence_id=o.id,
+                meeting_id=m.id,
+                course_id=m.course_id,
+                space_kind=m.space_kind,
+                space_id=m.space_id,
+                starts_at=o.starts_at,
+                ends_at=o.ends_at,
+                title=m.title,
+                video_url=m.video_url,
+                time_zone=m.time_zone,
+                person_ids=tuple(member.person_id for member in space.members),
+            )
         )
-        for o, m in rows
-    ]
-
-
-def _pair_members(session: Session, mentorship_ids: set[int]) -> dict[int, tuple[int, ...]]:
-    if not mentorship_ids:
-        return {}
-    from sqlalchemy.orm import aliased
-
-    mentee, mentor = aliased(Participant), aliased(Participant)
-    mentee_m, mentor_m = aliased(Membership), aliased(Membership)
-    rows = session.execute(
-        select(Mentorship.id, mentor_m.person_id, mentee_m.person_id)
-        .join(mentee, mentee.id == Mentorship.mentee_id)
-        .join(mentee_m, mentee_m.id == mentee.membership_id)
-        .join(mentor, mentor.id == Mentorship.mentor_id)
-        .join(mentor_m, mentor_m.id == mentor.membership_id)
-        .where(Mentorship.id.in_(mentorship_ids))
-    ).all()
-    return {ms: (mentor_person, mentee_person) for ms, mentor_person, mentee_person in rows}
+    return out
 
 
 @dataclass(frozen=True)
@@ -513,28 +500,25 @@ def space_meeting_counts(
 def next_meeting_for(
     session: Session, course_id: int, person_id: int, *, now: datetime | None = None
 ) -> tuple[Meeting, MeetingOccurrence] | None:
-    """The person's next accepted, not cancelled occurrence in the course (for "next meeting" lines)."""
-    from ..spaces import spaces_of
-
+    """The person's next accepted, not cancelled occurrence in the course, in any of their active spaces
+    (for "next meeting" lines)."""
     now = now or utcnow()
-    spaces = [s for s in spaces_of(session, course_id, person_id) if s.active]
-    if not spaces:
+    keys = {(s.kind, s.id) for s in spaces_of(session, course_id, person_id) if s.active}
+    if not keys:
         return None
-    row = session.execute(
+    rows = session.execute(
         select(Meeting, MeetingOccurrence)
         .join(MeetingOccurrence, MeetingOccurrence.meeting_id == Meeting.id)
         .where(
             Meeting.course_id == course_id,
-            Meeting.space_kind == PAIR,
-            Meeting.space_id.in_([s.id for s in spaces if s.kind == PAIR]),
+            Meeting.space_id.in_({space_id for _, space_id in keys}),
             Meeting.status == "accepted",
             MeetingOccurrence.status == "scheduled",
             MeetingOccurrence.ends_at > now,
         )
         .order_by(MeetingOccurrence.starts_at)
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
+    ).all()
+    return next(((m, o) for m, o in rows if (m.space_kind, m.space_id) in keys), None)
 
 
 __all__ = [
