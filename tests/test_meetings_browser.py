@@ -78,3 +78,36 @@ def test_mentee_proposes_and_mentor_accepts_a_meeting_in_the_lms_iframe(chromium
     expect(mentor.get_by_role("heading", name="Career plan", level=1)).to_be_visible()
     frame2.evaluate("window.scrollTo(0, 0)")
     screenshot(page2, "meetings-accepted")
+
+
+def test_mentee_writes_a_goal_and_mentor_comments_in_the_lms_iframe(chromium, contexts, live):
+    """Space page → Add a goal (refused once: HTML in the title) → saved with a milestone → the mentor sees it
+    and comments; the goal form and the goal page pass axe-core."""
+    course = matched_course(live)
+    pair = course.pairs[0]
+    mentee_name, mentor_name = display_name(live, pair.mentee_sub), display_name(live, pair.mentor_sub)
+    page, mentee, frame = open_tool(chromium, contexts, live, course.context_id, mentee_name)
+    go_to_space(mentee, frame, mentor_name, "the pair's space (mentee, goals)")
+    mentee.locator("#goals").get_by_role("link", name="Add a goal").click()
+    expect(mentee.get_by_role("heading", name="Add a goal", level=1)).to_be_visible()
+    assert_accessible(frame, "the goal form")
+    mentee.get_by_label("Goal", exact=True).fill("<b>Speak</b> at a meetup")
+    mentee.get_by_label("Why it matters to you").fill("I want to get *better* at presenting")
+    mentee.get_by_label("Milestone 1", exact=True).fill("Write the abstract")
+    mentee.get_by_role("button", name="Save goal").click()
+    expect(mentee.get_by_role("alert")).to_contain_text("plain text")
+    expect(mentee.get_by_label("Milestone 1", exact=True)).to_have_value("Write the abstract")
+    assert_accessible(frame, "the goal form with an error")
+    mentee.get_by_label("Goal", exact=True).fill("Speak at a meetup")
+    mentee.get_by_role("button", name="Save goal").click()
+    expect(mentee.get_by_role("heading", name="Speak at a meetup", level=1)).to_be_visible()
+    expect(mentee.locator("#milestones")).to_contain_text("Write the abstract")
+    assert_accessible(frame, "the goal page (mentee)")
+
+    page2, mentor, frame2 = open_tool(chromium, contexts, live, course.context_id, mentor_name)
+    go_to_space(mentor, frame2, mentee_name, "the pair's space (mentor, goals)")
+    mentor.locator("#goals").get_by_role("link", name="Speak at a meetup").click()
+    mentor.get_by_label("Your comment").fill("Try the **local** Python meetup first")
+    mentor.get_by_role("button", name="Post comment").click()
+    expect(mentor.locator("#comments article.comment strong")).to_have_text("local")
+    assert_accessible(frame2, "the goal page with a comment (mentor)")
