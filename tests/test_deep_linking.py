@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from lti_tool.extensions import db
 
-from .support.browser import Page
+from .support.browser import LmsBrowser, Page
 from .support.demo import ensure_seeded, people
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -91,7 +91,7 @@ def test_student_cannot_deep_link(live, browser):
 def test_graded_placements_become_one_activity_each_on_first_launch(live, browser):
     """Each graded item carries a lineItem (resourceId = its kind, the tool's tag); the first launch of a
     graded placement (here by a student) creates its activity on the launch's own column, later launches
-    reuse it, and the ungraded space placement creates none."""
+    reuse it (a coordinator lands on it), and the ungraded space placement creates none."""
     from lti_tool.models import GradableActivity, LineItem, ResourceLink
 
     from .test_activities import launch_link, place
@@ -100,7 +100,11 @@ def test_graded_placements_become_one_activity_each_on_first_launch(live, browse
     course = placed.course
     for kind in ("space", "participation", "reflection-final"):
         launch_link(live, course, course.students[0], placed.links[kind])
-    launch_link(live, course, course.instructor, placed.links["participation"])
+    landed = LmsBrowser(live.tool_url, live.lms_url).launch(
+        "moodle", course.instructor, course.context_id, link=placed.links["participation"]
+    )
+    # The coordinator opening a graded placement lands on its activity, ready to set it up.
+    assert landed.status == 200 and "/activities/" in landed.url and "Recompute and send" in landed.text
     with live.app.app_context():
         rows = db.session.execute(
             select(GradableActivity, ResourceLink, LineItem)

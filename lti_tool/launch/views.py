@@ -64,7 +64,7 @@ def launch():
     validated = launch_validator().validate(request.form, request.cookies)
     identity = sync_launch(db.session(), validated.platform, validated.deployment, validated.body)
     # A graded placement (deep linking) names its gradebook column: map it to its activity on first launch.
-    activity_for_link(db.session(), identity.resource_link)
+    activity = activity_for_link(db.session(), identity.resource_link)
     db.session.commit()
     sync_if_never_synced(identity.course, identity.membership)
     presentation = validated.body.get(c.LAUNCH_PRESENTATION) or {}
@@ -82,6 +82,9 @@ def launch():
         if identity.membership.program_role != "coordinator":
             abort(403, description="deep_linking_requires_instructor")
         return redirect(tool_url("lti.deep_link_picker"), code=303)
+    if activity is not None and identity.membership.program_role == "coordinator":
+        # A coordinator opening a graded placement lands on its activity (to pick its checkpoint and rule).
+        return redirect(tool_url("activities.show", activity_id=activity.id), code=303)
     return redirect(tool_url("space.home"), code=303)
 
 
