@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Course, Membership, Person, utcnow
-from ..models.notifications import NotificationOutbox
+from ..models.notifications import NotificationOutbox, NotificationPreference
 from . import outbox
 from .mailer import Mail, Mailer, mailer_for
-from .recipients import language_of, zone_of
+from .recipients import language_of, zone_of, zones_of
 from .tokens import ALL, make_token
 
 log = logging.getLogger(__name__)
@@ -85,11 +85,19 @@ def _generic_parts(context: Mapping[str, Any], when: _Formatter) -> dict[str, st
     return {"subject": tr(context.get("subject")), "body": tr(context.get("body")), "action": tr(context.get("action"))}
 
 
-def render(session: Session, row: NotificationOutbox, person: Person, config: Mapping[str, Any]) -> Mail:
+def render(
+    session: Session,
+    row: NotificationOutbox,
+    person: Person,
+    config: Mapping[str, Any],
+    *,
+    course: Course | None = None,
+    zone: ZoneInfo | None = None,
+) -> Mail:
     """The mail for ``row``: subject, plain text and HTML in the recipient's language, times in their zone."""
-    course = session.get(Course, row.course_id)
+    course = course or session.get(Course, row.course_id)
     course_name = (course.title or course.label or course.context_id) if course else ""
-    zone = zone_of(session, person.id, row.course_id)
+    zone = zone or zone_of(session, person.id, row.course_id)
     language = language_of(person, tuple(config.get("LANGUAGES") or ("en",)))
     kind_url = unsubscribe_url(config, person.id, row.course_id, row.kind)
     all_url = unsubscribe_url(config, person.id, row.course_id, ALL)
@@ -128,14 +136,6 @@ def render(session: Session, row: NotificationOutbox, person: Person, config: Ma
     )
 
 
-def _is_member(session: Session, person_id: int, course_id: int) -> bool:
-    return bool(
-        session.execute(
-            select(Membership.is_active).where(Membership.person_id == person_id, Membership.course_id == course_id)
-        ).scalar_one_or_none()
-    )
-
-
 def deliver_due(
     session: Session,
     config: Mapping[str, Any] | None = None,
@@ -148,32 +148,51 @@ def deliver_due(
     config = config if config is not None else current_app.config
     now = now or utcnow()
     report = DeliveryReport()
-    batch = int(limit or config.get("NOTIFY_BATCH", 200))
+    batch_size = int(limit or config.get("NOTIFY_BATCH", 200))
     lease = float(config.get("NOTIFY_LEASE_SECONDS", 300))
     max_attempts = int(config.get("NOTIFY_MAX_ATTEMPTS", 5))
     backoff = float(config.get("NOTIFY_BACKOFF_BASE", 60))
     chosen = mailer if mailer is not None else mailer_for(config, session)
-    ids = outbox.claim(session, now=now, limit=batch, lease_seconds=lease)
-    if not ids:
-        return report
-    if chosen is None:
+    # Batch after batch until nothing is due; a failed row's retry is due later, so this ends.
+    for _round in range(int(config.get("NOTIFY_MAX_BATCHES", 50))):
+        ids = outbox.claim(session, now=now, limit=batch_size, lease_seconds=lease)
+        if not ids:
+            break
+        if not _deliver_batch(session, chosen, ids, config, now, max_attempts, backoff, report):
+            break
+    return report
+
+
+def _deliver_batch(
+    session: Session,
+    mailer: Mailer | None,
+    ids: list[int],
+    config: Mapping[str, Any],
+    now: datetime,
+    max_attempts: int,
+    backoff: float,
+    report: DeliveryReport,
+) -> bool:
+    """Deliver claimed rows over one connection; False when the mail server could not be reached."""
+    if mailer is None:
         for row_id in ids:
             outbox.mark_skipped(session, row_id, "no_mail_server")
             report.skipped += 1
-        return report
+        return True
     try:
-        opened = chosen.__enter__()
+        opened = mailer.__enter__()
     except Exception as err:  # the server is down: every claimed row is retried later
         log.warning("mail server unavailable: %s", err)
         for row_id in ids:
             _failed(session, row_id, f"{type(err).__name__}: {err}", now, max_attempts, backoff, report)
-        return report
+        return False
     try:
+        batch = _load_batch(session, ids)
         for row_id in ids:
-            _deliver_one(session, opened, row_id, config, now, max_attempts, backoff, report)
+            _deliver_one(session, opened, row_id, batch, config, now, max_attempts, backoff, report)
     finally:
-        chosen.__exit__(None, None, None)
-    return report
+        mailer.__exit__(None, None, None)
+    return True
 
 
 def _failed(
@@ -192,25 +211,79 @@ def _failed(
         report.retried += 1
 
 
+@dataclass
+class _Batch:
+    """What delivering a batch of claimed rows needs, loaded in a few queries rather than per row."""
+
+    rows: dict[int, tuple[NotificationOutbox, Person]]
+    courses: dict[int, Course]
+    members: set[tuple[int, int]]  # (course_id, person_id) of active memberships
+    prefs: dict[tuple[int, int], outbox.Preference]
+    zones: dict[tuple[int, int], ZoneInfo]
+
+
+def _load_batch(session: Session, ids: list[int]) -> _Batch:
+    pairs = session.execute(
+        select(NotificationOutbox, Person)
+        .join(Person, Person.id == NotificationOutbox.person_id)
+        .where(NotificationOutbox.id.in_(ids))
+    ).all()
+    rows = {row.id: (row, person) for row, person in pairs}
+    course_ids = {row.course_id for row, _p in rows.values()}
+    person_ids = {row.person_id for row, _p in rows.values()}
+    courses = {c.id: c for c in session.execute(select(Course).where(Course.id.in_(course_ids))).scalars()}
+    members = {
+        (cid, pid)
+        for cid, pid in session.execute(
+            select(Membership.course_id, Membership.person_id).where(
+                Membership.course_id.in_(course_ids),
+                Membership.person_id.in_(person_ids),
+                Membership.is_active.is_(True),
+            )
+        ).all()
+    }
+    prefs = {
+        (p.course_id, p.person_id): outbox.preference_of(p)
+        for p in session.execute(
+            select(NotificationPreference).where(
+                NotificationPreference.course_id.in_(course_ids), NotificationPreference.person_id.in_(person_ids)
+            )
+        ).scalars()
+    }
+    zones: dict[tuple[int, int], ZoneInfo] = {}
+    for cid in course_ids:
+        people = {row.person_id for row, _p in rows.values() if row.course_id == cid}
+        zones.update({(cid, pid): zone for pid, zone in zones_of(session, cid, people).items()})
+    # Detached: the commits after each mail (its state, the demo mailbox) do not expire and reload them.
+    for row, person in rows.values():
+        session.expunge(row)
+        if person in session:
+            session.expunge(person)
+    for course in courses.values():
+        session.expunge(course)
+    return _Batch(rows, courses, members, prefs, zones)
+
+
 def _deliver_one(
     session: Session,
     mailer: Mailer,
     row_id: int,
+    batch: _Batch,
     config: Mapping[str, Any],
     now: datetime,
     max_attempts: int,
     backoff: float,
     report: DeliveryReport,
 ) -> None:
-    session.expire_all()
-    row = session.get(NotificationOutbox, row_id)
-    if row is None:
+    found = batch.rows.get(row_id)
+    if found is None:
         return
-    person = session.get(Person, row.person_id)
+    row, person = found
+    key = (row.course_id, row.person_id)
     reason = None
-    if person is None or not _is_member(session, row.person_id, row.course_id):
+    if key not in batch.members:
         reason = "not_member"
-    elif not outbox.wants(outbox.preference(session, row.person_id, row.course_id), row.kind):
+    elif not outbox.wants(batch.prefs.get(key, outbox.Preference()), row.kind):
         reason = "unsubscribed"
     elif not person.email:
         reason = "no_email"  # the platform withholds it (NRPS/launch privacy settings)
@@ -218,10 +291,8 @@ def _deliver_one(
         outbox.mark_skipped(session, row_id, reason)
         report.skipped += 1
         return
-    assert person is not None
     try:
-        mail = render(session, row, person, config)
-        session.commit()
+        mail = render(session, row, person, config, course=batch.courses.get(row.course_id), zone=batch.zones.get(key))
         mailer.send(mail)
     except Exception as err:
         session.rollback()

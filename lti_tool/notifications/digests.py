@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from ..mentoring import spaces
 from ..models import Membership, Post, Thread, ThreadReadMarker
-from ..models.notifications import DIGEST_DAILY, DIGEST_WEEKLY
-from .outbox import KIND_DIGEST, Preference, mark_digest_sent, preference, queue, wants
-from .recipients import zone_of
+from ..models.notifications import DIGEST_DAILY, DIGEST_WEEKLY, NotificationOutbox
+from .outbox import KIND_DIGEST, Preference, course_preferences, full_key, mark_digests_sent, queue, wants
+from .recipients import zones_of
 
 MAX_THREADS_IN_DIGEST = 20
 
@@ -73,8 +73,78 @@ def unread_since(session: Session, course_id: int, person_id: int, since: dateti
     ]
 
 
+def _candidates(session: Session, course_id: int, horizon: datetime, members_of: dict[int, set[int]]) -> set[int]:
+    """People who may have something unread: members of pairs with recent posts, and the authors and
+    participants of forum threads with recent posts (everyone else has nothing for a digest)."""
+    recent = (Thread.course_id == course_id) & (Thread.last_post_at > horizon)
+    people: set[int] = set()
+    for space_id in session.execute(
+        select(Thread.space_id).where(recent, Thread.space_kind == spaces.PAIR).group_by(Thread.space_id)
+    ).scalars():
+        people |= members_of.get(int(space_id or 0), set())
+    forum = recent & (Thread.space_kind == "forum")
+    people.update(
+        pid
+        for pid in session.execute(select(Thread.author_id).where(forum).group_by(Thread.author_id)).scalars()
+        if pid
+    )
+    people.update(
+        session.execute(
+            select(ThreadReadMarker.person_id)
+            .join(Thread, Thread.id == ThreadReadMarker.thread_id)
+            .where(forum, ThreadReadMarker.participated.is_(True))
+            .group_by(ThreadReadMarker.person_id)
+        ).scalars()
+    )
+    return people
+
+
+def _seen_everything(
+    session: Session, course_id: int, horizon: datetime, candidates: set[int], pairs_of: dict[int, list[int]]
+) -> set[int]:
+    """Candidates with nothing new in any of their recent threads: in each, they wrote the last post or
+    their read marker is at the last post. Two queries for the course; spares an unread query per person."""
+    rows = session.execute(
+        select(
+            Thread.id, Thread.space_kind, Thread.space_id, Thread.author_id, Thread.last_post_id, Thread.last_author_id
+        ).where(Thread.course_id == course_id, Thread.last_post_at > horizon)
+    ).all()
+    markers: dict[tuple[int, int], tuple[int, bool]] = {
+        (pid, tid): (last, took_part)
+        for pid, tid, last, took_part in session.execute(
+            select(
+                ThreadReadMarker.person_id,
+                ThreadReadMarker.thread_id,
+                ThreadReadMarker.last_read_post_id,
+                ThreadReadMarker.participated,
+            ).where(ThreadReadMarker.thread_id.in_([r[0] for r in rows] or [-1]))
+        ).all()
+        if pid in candidates
+    }
+    seen = set()
+    for person_id in candidates:
+        own_pairs = set(pairs_of.get(person_id, ()))
+        fresh = False
+        for tid, kind, space_id, author, last_post, last_author in rows:
+            marker = markers.get((person_id, tid))
+            follows = (kind == spaces.PAIR and space_id in own_pairs) or (
+                kind == "forum" and (author == person_id or (marker is not None and marker[1]))
+            )
+            if not follows or last_author == person_id or (marker is not None and marker[0] >= (last_post or 0)):
+                continue
+            fresh = True
+            break
+        if not fresh:
+            seen.add(person_id)
+    return seen
+
+
 def queue_digests(session: Session, now: datetime, *, digest_hour: int = 8) -> int:
-    """Queue every digest due at ``now`` (idempotent per person, course and period). Commits per course."""
+    """Queue every digest due at ``now`` (idempotent per person, course and period). Commits per course.
+
+    Per course: a handful of queries to find who may have something unread, their preferences, zones and
+    the digests already queued; then one unread query per person whose digest is due and not yet queued.
+    """
     horizon = now - timedelta(days=8)
     course_ids = (
         session.execute(select(Thread.course_id).where(Thread.last_post_at > horizon).group_by(Thread.course_id))
@@ -83,28 +153,44 @@ def queue_digests(session: Session, now: datetime, *, digest_hour: int = 8) -> i
     )
     queued = 0
     for course_id in course_ids:
-        members = (
-            session.execute(
-                select(Membership.person_id).where(Membership.course_id == course_id, Membership.is_active.is_(True))
-            )
-            .scalars()
-            .all()
-        )
         pairs_of: dict[int, list[int]] = defaultdict(list)
+        members_of: dict[int, set[int]] = {}
         for space in spaces.course_spaces(session, course_id, active_only=False):
             if space.kind == spaces.PAIR:
+                members_of[space.id] = set(space.person_ids)
                 for person_id in space.person_ids:
                     pairs_of[person_id].append(space.id)
-        for person_id in members:
-            pref = preference(session, person_id, course_id)
+        active = set(
+            session.execute(
+                select(Membership.person_id).where(Membership.course_id == course_id, Membership.is_active.is_(True))
+            ).scalars()
+        )
+        candidates = _candidates(session, course_id, horizon, members_of) & active
+        if not candidates:
+            continue
+        prefs = course_preferences(session, course_id)
+        zones = zones_of(session, course_id, candidates)
+        done = set(
+            session.execute(
+                select(NotificationOutbox.idempotency_key).where(
+                    NotificationOutbox.course_id == course_id,
+                    NotificationOutbox.kind == KIND_DIGEST,
+                    NotificationOutbox.created_at > horizon,
+                )
+            ).scalars()
+        )
+        sent_to: list[int] = []
+        threads_seen = _seen_everything(session, course_id, horizon, candidates, pairs_of)
+        for person_id in sorted(candidates - threads_seen):
+            pref = prefs.get(person_id, Preference())
             if not wants(pref, KIND_DIGEST):
                 continue
-            zone = zone_of(session, person_id, course_id)
-            period = period_key(pref, now, zone, digest_hour)
-            if period is None:
+            period = period_key(pref, now, zones[person_id], digest_hour)
+            key = f"{course_id}:{period}"
+            if period is None or full_key(KIND_DIGEST, person_id, key) in done:
                 continue
             length = timedelta(days=7 if pref.digest_frequency == DIGEST_WEEKLY else 1)
-            since = max(pref.last_digest_at or now - length, now - timedelta(days=8))
+            since = max(pref.last_digest_at or now - length, horizon)
             threads = unread_since(session, course_id, person_id, since, pairs_of.get(person_id, []))
             if not threads:
                 continue
@@ -113,7 +199,7 @@ def queue_digests(session: Session, now: datetime, *, digest_hour: int = 8) -> i
                 course_id=course_id,
                 person_id=person_id,
                 kind=KIND_DIGEST,
-                key=f"{course_id}:{period}",
+                key=key,
                 context={
                     "threads": threads[:MAX_THREADS_IN_DIGEST],
                     "more": max(0, len(threads) - MAX_THREADS_IN_DIGEST),
@@ -121,9 +207,12 @@ def queue_digests(session: Session, now: datetime, *, digest_hour: int = 8) -> i
                     "since": since.isoformat(),
                     "frequency": pref.digest_frequency,
                 },
+                pref=pref,
+                known_new=True,
             )
             if row is not None:
-                mark_digest_sent(session, person_id, course_id, now)
-                queued += 1
+                sent_to.append(person_id)
+        mark_digests_sent(session, course_id, sent_to, now)
+        queued += len(sent_to)
         session.commit()
     return queued

@@ -131,6 +131,11 @@ def notify(
     )
 
 
+def full_key(kind: str, person_id: int, key: str) -> str:
+    """The outbox's idempotency key: unique per kind, recipient and the caller's key."""
+    return f"{kind}:{person_id}:{key}"[:MAX_KEY]
+
+
 def queue(
     session: Session,
     *,
@@ -140,16 +145,22 @@ def queue(
     key: str,
     context: dict[str, Any],
     not_before: datetime | None = None,
+    pref: Preference | None = None,
+    known_new: bool = False,
 ) -> NotificationOutbox | None:
-    """Insert an outbox row unless its idempotency key exists (then ``None``). Uses a SAVEPOINT."""
-    full_key = f"{kind}:{person_id}:{key}"[:MAX_KEY]
-    exists = session.execute(
-        select(NotificationOutbox.id).where(NotificationOutbox.idempotency_key == full_key)
-    ).scalar_one_or_none()
-    if exists is not None:
-        return None
+    """Insert an outbox row unless its idempotency key exists (then ``None``). Uses a SAVEPOINT.
+
+    ``pref`` is the recipient's preference when the caller already loaded it; ``known_new`` skips the
+    look-up of the key when the caller just checked (the unique constraint still decides)."""
+    key = full_key(kind, person_id, key)
+    if not known_new:
+        exists = session.execute(
+            select(NotificationOutbox.id).where(NotificationOutbox.idempotency_key == key)
+        ).scalar_one_or_none()
+        if exists is not None:
+            return None
     row = NotificationOutbox(
-        idempotency_key=full_key,
+        idempotency_key=key,
         course_id=course_id,
         person_id=person_id,
         kind=kind,
@@ -157,7 +168,7 @@ def queue(
         status=MAIL_QUEUED,
         next_attempt_at=not_before or utcnow(),
     )
-    if not wants(preference(session, person_id, course_id), kind):
+    if not wants(pref if pref is not None else preference(session, person_id, course_id), kind):
         row.status = MAIL_SKIPPED
         row.skip_reason = "unsubscribed"
     try:
@@ -183,7 +194,16 @@ class Preference:
 
 
 def preference(session: Session, person_id: int, course_id: int) -> Preference:
-    row = preference_row(session, person_id, course_id)
+    return preference_of(preference_row(session, person_id, course_id))
+
+
+def course_preferences(session: Session, course_id: int) -> dict[int, Preference]:
+    """Every stored preference of the course by person id (people without a row have the defaults)."""
+    rows = session.execute(select(NotificationPreference).where(NotificationPreference.course_id == course_id))
+    return {row.person_id: preference_of(row) for row in rows.scalars()}
+
+
+def preference_of(row: NotificationPreference | None) -> Preference:
     if row is None:
         return Preference()
     return Preference(
@@ -256,6 +276,43 @@ def unsubscribe(session: Session, person_id: int, course_id: int, kind: str | No
 
 def mark_digest_sent(session: Session, person_id: int, course_id: int, at: datetime) -> None:
     _ensure_preference(session, person_id, course_id).last_digest_at = at
+
+
+def mark_digests_sent(session: Session, course_id: int, person_ids: list[int], at: datetime) -> None:
+    """:func:`mark_digest_sent` for many people: one UPDATE, one batch INSERT for those without a row."""
+    if not person_ids:
+        return
+    have = set(
+        session.execute(
+            select(NotificationPreference.person_id).where(
+                NotificationPreference.course_id == course_id, NotificationPreference.person_id.in_(person_ids)
+            )
+        ).scalars()
+    )
+    if have:
+        session.execute(
+            update(NotificationPreference)
+            .where(NotificationPreference.course_id == course_id, NotificationPreference.person_id.in_(have))
+            .values(last_digest_at=at)
+            .execution_options(synchronize_session=False)
+        )
+    missing = [p for p in person_ids if p not in have]
+    try:
+        with session.begin_nested():
+            session.add_all(
+                NotificationPreference(
+                    person_id=p,
+                    course_id=course_id,
+                    digest_frequency=DIGEST_DAILY,
+                    disabled_kinds=[],
+                    last_digest_at=at,
+                )
+                for p in missing
+            )
+            session.flush()
+    except IntegrityError:  # someone saved preferences meanwhile: one by one
+        for p in missing:
+            mark_digest_sent(session, p, course_id, at)
 
 
 @dataclass(frozen=True)
