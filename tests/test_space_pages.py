@@ -310,3 +310,55 @@ def test_a_peer_group_shares_a_space_and_a_peer_closes_the_five_cs(live):
     assert "We each teach one topic" in peers[0].get(f"{base}/").soup.find(id="commitment-shown").get_text()
     overview = course.coordinator.get("/spaces/")
     assert overview.soup.select_one(f"tr[data-space='group-{group_id}']") is not None
+
+
+def test_a_long_pair_thread_is_paginated(live):
+    """120 posts: pages of 50 by post id, first/previous/next/last links, the reader's marker follows."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert, update
+
+    from lti_tool.models import Post, Thread, utcnow
+
+    course = pair_course(live)
+    pair = course.pairs[0]
+    thread_id = start_pair_thread(pair.mentee, pair, "Long one", "Post number 1")
+    with live.app.app_context():
+        mentee_person = db.session.execute(select(Thread.author_id).where(Thread.id == thread_id)).scalar_one()
+        start = utcnow()
+        db.session.execute(
+            insert(Post),
+            [
+                {
+                    "thread_id": thread_id,
+                    "author_id": mentee_person,
+                    "body": f"Post number {i}",
+                    "body_html": f"<p>Post number {i}</p>",
+                    "created_at": start + timedelta(seconds=i),
+                    "revision_count": 0,
+                }
+                for i in range(2, 121)
+            ],
+        )
+        last = db.session.execute(select(db.func.max(Post.id)).where(Post.thread_id == thread_id)).scalar_one()
+        db.session.execute(
+            update(Thread)
+            .where(Thread.id == thread_id)
+            .values(post_count=120, last_post_id=last, last_post_at=start + timedelta(seconds=120))
+        )
+        db.session.commit()
+        db.session.remove()
+    first = pair.mentor.get(f"{pair.base}/threads/{thread_id}")
+    assert first.status == 200
+    posts = first.soup.select("article.post")
+    assert len(posts) == 50 and "Post number 1" in posts[0].get_text() and "Post number 50" in posts[-1].get_text()
+    assert "Posts 1–50 of 120" in first.soup.select_one("nav.pager").get_text()
+    next_link = first.soup.select_one("nav.pager a[rel=next]")
+    path, query = path_of(next_link["href"])
+    second = pair.mentor.get(path, **query)
+    assert "Post number 51" in second.soup.select("article.post")[0].get_text()
+    listing = pair.mentor.get(f"{pair.base}/")
+    assert listing.soup.select_one(f"tr[data-thread-id='{thread_id}'] .unread-count").get_text(strip=True) == "20 new"
+    last_page = pair.mentor.get(f"{pair.base}/threads/{thread_id}", last=1)
+    assert "Post number 120" in last_page.soup.select("article.post")[-1].get_text()
+    assert pair.mentor.get(f"{pair.base}/").soup.select_one(".unread-count").get_text(strip=True) == "0"
