@@ -290,6 +290,8 @@ def test_reflection_is_pending_manual_then_fully_graded_in_the_demo_gradebook(li
     cell = gradebook_cell(live, course.context_id, "Final reflection", name)
     assert "no score" in cell and "PendingManual" in cell and "Submitted" in cell, cell
 
+    listing = open_page(coordinator, "/activities/", token)
+    assert "1 waits for your grade" in listing.text
     page = open_page(coordinator, f"/activities/{activity.id}", token)
     assert page.status == 200
     assert "Waiting for your grade" in page.text and "Confidence presenting my work" in page.text

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..mentoring.goals import goal_updates_by_person
@@ -286,6 +286,29 @@ def course_activities(session: Session, course_id: int) -> list[GradableActivity
             select(GradableActivity).where(GradableActivity.course_id == course_id).order_by(GradableActivity.id)
         ).scalars()
     )
+
+
+@dataclass(frozen=True)
+class ActivityCounts:
+    results: int = 0
+    pending: int = 0  # waiting for a coordinator's grade (PendingManual)
+
+
+def activity_counts(session: Session, activities: list[GradableActivity]) -> dict[int, ActivityCounts]:
+    """Per activity id, how many people have a result and how many wait for a grade (one query)."""
+    by_item = {a.line_item_id: a.id for a in activities if a.line_item_id is not None}
+    if not by_item:
+        return {}
+    rows = session.execute(
+        select(
+            GradeResult.line_item_id,
+            func.count(GradeResult.id),
+            func.sum(case((GradeResult.grading_progress == "PendingManual", 1), else_=0)),
+        )
+        .where(GradeResult.line_item_id.in_(list(by_item)))
+        .group_by(GradeResult.line_item_id)
+    ).all()
+    return {by_item[item]: ActivityCounts(int(n), int(pending or 0)) for item, n, pending in rows}
 
 
 # --- evaluation results ---------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ..grades import GradeError
 from ..grades.activities import (
     RULES_FOR_KIND,
     ActivityData,
+    activity_counts,
     check_activity_data,
     checkpoint_choices,
     course_activities,
@@ -171,9 +172,11 @@ def index():
         "created": _("Activity created; its gradebook column is ready in the LMS."),
         "saved": _("Activity saved."),
     }.get(request.args.get("notice", ""))
+    activities = course_activities(db.session(), g.course.id)
     return render_template(
         "activities/index.html",
-        activities=course_activities(db.session(), g.course.id),
+        activities=activities,
+        counts=activity_counts(db.session(), activities),
         rule_labels=_rule_labels(),
         checkpoints=dict(checkpoint_choices(db.session(), g.course.id)),
         notice=notice,
