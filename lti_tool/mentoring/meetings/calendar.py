@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
@@ -91,7 +91,12 @@ def build_calendar(items: list[CalendarMeeting], *, host: str, name: str, descri
     cal.add("x-wr-calname", name)
     for item in items:
         cal.add_component(_event(item, host, description_for))
-    cal.add_missing_timezones()
+    if items:
+        # VTIMEZONEs only for the years the meetings span (a whole 1970-2038 history is ~100 lines per zone).
+        starts = [o.starts_at for item in items for o in item.meeting.occurrences] or [items[0].meeting.starts_at]
+        cal.add_missing_timezones(
+            first_date=date(min(starts).year - 1, 1, 1), last_date=date(max(starts).year + 2, 1, 1)
+        )
     return cal.to_ical()
 
 
