@@ -64,6 +64,7 @@ def go_to_space(tool: FrameLocator, frame: Frame, partner: str, label: str) -> N
 
 
 def test_mentee_and_mentor_exchange_messages_in_the_lms_iframe(chromium, contexts, live):
+    """Two browsers in the LMS iframe: a thread from the prompt, unread and waiting markers both ways, a stage done."""
     course = pair_course(live)
     pair = course.pairs[0]
     settings = course.coordinator.get("/spaces/prompts")

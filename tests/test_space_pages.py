@@ -25,6 +25,7 @@ SECRET = "Pair-secret-91c4"
 
 
 def test_pair_members_talk_in_their_private_thread(live):
+    """Home card → space page; a thread and a reply with unread and "waiting" markers; coordinators see counts."""
     course = pair_course(live)
     pair = course.pairs[0]
     home = pair.mentee.get("/space/")
@@ -74,6 +75,7 @@ def test_pair_members_talk_in_their_private_thread(live):
 
 
 def test_rules_gate_sends_members_to_the_rules_and_back(live):
+    """A member who has not accepted the current rules is sent to them (actions: 403) and comes back after."""
     course = pair_course(live)
     pair = course.pairs[0]
     set_moderated(course.coordinator, True)  # a new version: members must accept again
@@ -91,6 +93,7 @@ def test_rules_gate_sends_members_to_the_rules_and_back(live):
 
 
 def test_ended_pairing_keeps_a_read_only_history(live):
+    """After the pairing ends its threads stay readable, every write is 403, and a member can still report."""
     course = pair_course(live)
     pair = course.pairs[0]
     thread_id = start_pair_thread(pair.mentor, pair, "Before the end", f"Old message {SECRET}")
@@ -114,6 +117,7 @@ def test_ended_pairing_keeps_a_read_only_history(live):
 
 
 def test_edit_delete_and_history_in_a_pair_thread(live):
+    """Authors edit (oversized text kept, HTML sanitised) and delete their posts; the history is theirs only."""
     course = pair_course(live)
     pair = course.pairs[0]
     thread_id = start_pair_thread(pair.mentee, pair, "Drafts", "First version")
@@ -138,6 +142,7 @@ def test_edit_delete_and_history_in_a_pair_thread(live):
 
 
 def test_moderated_program_coordinator_reads_hides_and_locks_with_a_log(live):
+    """Moderated: the coordinator reads the pair thread, hides a post and locks the thread, both logged."""
     course = pair_course(live, moderated=True)
     pair = course.pairs[0]
     coordinator = course.coordinator
@@ -172,6 +177,7 @@ def test_moderated_program_coordinator_reads_hides_and_locks_with_a_log(live):
 
 
 def test_unmoderated_report_shows_the_coordinator_only_that_post(live):
+    """Unmoderated: a reported post (and only it) reaches the coordinator, who may hide it but not lock or read."""
     course = pair_course(live)
     pair = course.pairs[0]
     coordinator = course.coordinator
@@ -203,6 +209,7 @@ def test_unmoderated_report_shows_the_coordinator_only_that_post(live):
 
 
 def test_five_cs_guide_the_pair_to_the_mentees_commitment(live):
+    """The Five Cs in order, stale forms refused, the Conclusions closed by the mentee with their commitment."""
     course = pair_course(live)
     pair = course.pairs[0]
     coordinator = course.coordinator
@@ -243,6 +250,7 @@ def test_five_cs_guide_the_pair_to_the_mentees_commitment(live):
 
 
 def test_weekly_schedule_written_by_the_coordinator(live):
+    """Bad schedule input is refused field by field and kept; weeks open by date; guidance is sanitised Markdown."""
     course = pair_course(live)
     pair = course.pairs[0]
     coordinator = course.coordinator
