@@ -622,3 +622,49 @@ def test_participation_counts_meetings_held_and_goal_updates_of_each_member(live
     assert scores[mentor].counts["meetings"] == 1 and scores[mentor].counts["goals"] == 0
     assert scores[mentee].counts["meetings"] == 1 and scores[mentee].counts["goals"] >= 1
     assert scores[mentor].score(10) == 5.0 and scores[mentee].score(10) == 10.0
+
+
+def test_choosing_the_checkpoint_later_grades_the_answers_already_submitted(live):
+    """Students who answered before the coordinator tied the activity to its checkpoint are graded when it
+    is chosen (instrument score here); choosing it again grades no one twice."""
+    placed = place(live, ["evaluation-midterm"], n_students=2)
+    course = placed.course
+    link_id = placed.links["evaluation-midterm"]
+    coordinator, token = launch_link(live, course, course.instructor, link_id)
+    activity = activity_of_link(live, course.context_id, link_id)
+    checkpoint = new_checkpoint(
+        live, tool_course_id(live, course.context_id), "self_assessment", "self_assessment", "Early check-in"
+    )
+    for student, point in zip(course.students, (5, 3), strict=True):
+        browser, student_token = launch_link(live, course, student, link_id)
+        answer_over_http(browser, student_token, checkpoint, {f"q{i}": point for i in range(1, 5)})
+    with live.app.app_context():
+        assert (
+            db.session.execute(select(GradeResult).where(GradeResult.line_item_id == activity.line_item_id)).first()
+            is None
+        )
+        db.session.remove()
+
+    for _ in range(2):
+        page = open_page(coordinator, f"/activities/{activity.id}/edit", token)
+        saved = submit(
+            coordinator,
+            page,
+            f"/activities/{activity.id}/edit",
+            rule="instrument_score",
+            checkpoint_id=str(checkpoint),
+            score_maximum="10",
+        )
+        assert saved.status == 200 and "Activity saved." in saved.text
+    deliver(live)
+    first, second = (student_name(live, s) for s in course.students)
+    assert gradebook_cell(live, course.context_id, "Mid-course mentoring evaluation", first).startswith("10.0 / 10.0")
+    assert gradebook_cell(live, course.context_id, "Mid-course mentoring evaluation", second).startswith("5.0 / 10.0")
+    with live.app.app_context():
+        versions = (
+            db.session.execute(select(GradeResult.version).where(GradeResult.line_item_id == activity.line_item_id))
+            .scalars()
+            .all()
+        )
+        db.session.remove()
+    assert sorted(versions) == [1, 1]

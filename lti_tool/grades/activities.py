@@ -269,7 +269,51 @@ def update_activity(
         )
     _apply(activity, data)
     session.flush()
+    grade_earlier_submissions(session, activity)
     return activity
+
+
+def grade_earlier_submissions(session: Session, activity: GradableActivity) -> int:
+    """Grade the responses already submitted at the activity's checkpoint by people who have no result on
+    its column yet (the checkpoint was chosen after they answered). Results already there, computed or
+    given by a coordinator, are left alone. In a fixed number of statements; returns how many were graded.
+    """
+    item = activity.line_item
+    if activity.kind != ActivityKind.EVALUATION.value or activity.checkpoint_id is None or item is None:
+        return 0
+    already = select(GradeResult.person_id).where(GradeResult.line_item_id == item.id)
+    rows = session.execute(
+        select(
+            EvaluationResponse.respondent_person_id,
+            Person.sub,
+            func.avg(EvaluationResponse.score_fraction),
+        )
+        .join(EvaluationCheckpoint, EvaluationCheckpoint.id == EvaluationResponse.checkpoint_id)
+        .join(Person, Person.id == EvaluationResponse.respondent_person_id)
+        .where(
+            EvaluationResponse.checkpoint_id == activity.checkpoint_id,
+            EvaluationCheckpoint.course_id == activity.course_id,
+            EvaluationResponse.status == "submitted",
+            EvaluationResponse.respondent_person_id.not_in(already),
+        )
+        .group_by(EvaluationResponse.respondent_person_id, Person.sub)
+    ).all()
+    maximum = float(activity.score_maximum)
+    entries = []
+    for person_id, sub, fraction in rows:
+        score: float | None = None
+        if activity.rule == ScoringRule.COMPLETION.value:
+            score = maximum
+        elif activity.rule == ScoringRule.INSTRUMENT_SCORE.value and fraction is not None:
+            try:
+                score = scaled_score(float(fraction), maximum)
+            except InvalidScore:
+                score = None
+        if score is None:
+            entries.append(ResultEntry(int(person_id), sub, None, maximum, "Submitted", "PendingManual"))
+        else:
+            entries.append(ResultEntry(int(person_id), sub, score, maximum))
+    return record_results(session, item, entries)
 
 
 def load_activity(session: Session, course_id: int, activity_id: int) -> GradableActivity:
@@ -360,7 +404,10 @@ def evaluation_submitted(session: Session, response: EvaluationResponse) -> list
         return []
     session.flush()  # the response's own row first, so the score fraction of every response is read
     activities = session.execute(
-        select(GradableActivity).where(
+        select(GradableActivity)
+        .join(EvaluationCheckpoint, EvaluationCheckpoint.id == GradableActivity.checkpoint_id)
+        .where(
+            EvaluationCheckpoint.course_id == GradableActivity.course_id,
             GradableActivity.checkpoint_id == checkpoint_id,
             GradableActivity.kind == ActivityKind.EVALUATION.value,
             GradableActivity.line_item_id.is_not(None),
