@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
+from dateutil.rrule import rrulestr
 from icalendar import Calendar
 from sqlalchemy import select, update
 
@@ -81,6 +82,11 @@ def test_download_has_series_with_rrule_exdate_status_and_tzid(live):
     excluded = weekly["EXDATE"]
     dates = [d.dt for d in (excluded if isinstance(excluded, list) else [excluded])[0].dts]
     assert dates == [datetime(2027, 3, 29, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))]  # after DST, still 10:00
+    # A calendar expanding RRULE minus EXDATE gets exactly the dates still on: 10:00 Berlin across the change.
+    expanded = list(rrulestr(weekly["RRULE"].to_ical().decode(), dtstart=start))
+    assert [d for d in expanded if d not in dates] == [
+        datetime(2027, 3, day, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")) for day in (15, 22)
+    ] + [datetime(2027, 4, 5, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))]
     assert str(weekly["LOCATION"]) == "https://example.org/room/42"
     assert "Bring *questions*" in str(weekly["DESCRIPTION"])
     assert pair.mentor_sub not in str(weekly["SUMMARY"]) and "Weekly check-in" in str(weekly["SUMMARY"])
