@@ -46,6 +46,8 @@ def test_digest_of_unread_pair_messages_reaches_the_demo_mailbox(live, browser):
     assert len(unsubscribe_links(digests[0]["text"])) == 2
     html = requests.get(digests[0]["html_url"], timeout=30)
     assert html.status_code == 200 and "Our plan" in html.text and "/notifications/unsubscribe/" in html.text
+    only = requests.get(live.lms_url + "/sandbox/mailbox", params={"to": pair.mentee_email}, timeout=30)
+    assert only.status_code == 200 and pair.mentor_email not in only.text
     # The author gets no digest of their own posts.
     assert not [m for m in mailbox(live, pair.mentee_email) if "new message" in m["subject"]]
 

@@ -333,9 +333,13 @@ def gradebook():
 
 @bp.get("/mailbox")
 def mailbox():
-    """Emails the tool "sent" in the demo (newest first)."""
-    mails = dbs().execute(select(SandboxMail).order_by(SandboxMail.id.desc()).limit(200)).scalars().all()
-    return render_template("sandbox/mailbox.html", mails=mails)
+    """Emails the tool "sent" in the demo (newest first), optionally only those to one address (``?to=``)."""
+    to = (request.args.get("to") or "").strip()[:320]
+    query = select(SandboxMail)
+    if to:
+        query = query.where(SandboxMail.to == to)
+    mails = dbs().execute(query.order_by(SandboxMail.id.desc()).limit(200)).scalars().all()
+    return render_template("sandbox/mailbox.html", mails=mails, to=to)
 
 
 @bp.get("/mailbox/<int:mail_id>")
