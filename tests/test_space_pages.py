@@ -162,6 +162,10 @@ def test_moderated_program_coordinator_reads_hides_and_locks_with_a_log(live):
     assert location(locked)
     assert pair_reply(pair.mentee, pair, thread_id, "Can I still write?").status == 403
     assert pair.mentee.post(f"{pair.base}/threads/{thread_id}/lock", {"locked": "0"}).status == 403
+    assert location(pair_reply(coordinator, pair, thread_id, "Coordinator here: let's keep it kind."))
+    seen = pair.mentee.get(f"{pair.base}/threads/{thread_id}", last=1)
+    assert seen.soup.select("article.post")[-1].select_one(".moderator-post").get_text() == "coordinator"
+    assert len(seen.soup.select(".moderator-post")) == 1
     log = coordinator.get("/discussions/moderation")
     text = log.soup.find("table", class_="moderation-log").get_text(" ", strip=True)
     assert f"Hid post {post_id}" in text and f"Locked thread {thread_id}" in text

@@ -238,6 +238,7 @@ def _render_thread(access: spaces.SpaceAccess, thread: Any, *, values=None, erro
         can_moderate=pairs.may_moderate(access),
         reported=reported,
         post_ep="spaces",
+        member_ids=access.space.person_ids,
         ep_args=_space_args(access),
         args=_space_args(access),
         values=values or {"body": ""},
