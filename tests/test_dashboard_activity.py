@@ -126,7 +126,32 @@ def test_meetings_and_goals_on_the_dashboard_and_timeline(live, browser):
     assert by_id[str(a.id)]["Goals"] == "2" and by_id[str(a.id)]["Goals overdue"] == "1"
     assert by_id[str(b.id)]["Meetings held"] == "0"
 
+    # The dashboard's one-row-per-pair aggregates agree with the meetings' and goals' own count functions.
+    from lti_tool.mentoring.dashboard.metrics import _goals, _meetings
+    from lti_tool.mentoring.goals import goal_counts
+    from lti_tool.mentoring.meetings import meeting_counts
+
     with live.app.app_context():
-        held = db.session.execute(select(MeetingOccurrence.outcome)).scalars().all()
+        session = db.session()
+        now = datetime.now(UTC)
+        theirs_m = meeting_counts(session, scenario.course_id, now=now)
+        ours_m = _meetings(session, scenario.course_id, now)
+        theirs_g = goal_counts(session, scenario.course_id, today=now.date())
+        ours_g = _goals(session, scenario.course_id, now.date())
+        held = session.execute(select(MeetingOccurrence.outcome)).scalars().all()
         db.session.remove()
     assert "held" in held
+    assert set(ours_m) == {a.id} and set(ours_g) == {a.id}
+    mine, other = ours_m[a.id], theirs_m[("pair", a.id)]
+    assert (mine.held, mine.missed, mine.upcoming, mine.awaiting_outcome, mine.cancelled, mine.proposals) == (
+        other.held,
+        other.missed,
+        other.upcoming,
+        other.awaiting_outcome,
+        other.cancelled,
+        other.proposals,
+    )
+    assert abs((mine.last_held_at - other.last_held_at).total_seconds()) < 0.001
+    goals_mine, goals_other = ours_g[a.id], theirs_g[("pair", a.id)]
+    for name in ("total", "not_started", "on_track", "at_risk", "done", "dropped", "overdue"):
+        assert getattr(goals_mine, name) == getattr(goals_other, name), name

@@ -9,13 +9,16 @@ course (or one the coordinator may not enter) is "not found".
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
-from flask_babel import format_date, format_decimal, ngettext
-from flask_babel import gettext as _
+from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context, url_for
+from flask_babel import format_date, get_locale, get_translations
 
 from ..extensions import db
+from ..launch.tool_session import TOKEN_PARAM
 from ..mentoring import spaces
 from ..mentoring.dashboard import (
     DEFAULT_SILENT_DAYS,
@@ -32,12 +35,54 @@ from ..mentoring.dashboard import (
 )
 from ..mentoring.dashboard.export import Cell
 from ..mentoring.matching.reasons import render_unmatched
-from .access import require_tool_session
-from .templating import role_label, viewer_zone
+from .access import fresh_token, require_tool_session, tool_url
+from .templating import viewer_zone
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 EXPORTS = ("pairs", "at-risk", "people", "evaluations")
+
+
+# A 1,000-pair dashboard words thousands of cells; Flask-Babel looks the catalog up again on every call,
+# so these two fetch it once per request and are otherwise ``gettext``/``ngettext`` (same extraction names).
+def _catalog():  # type: ignore[no-untyped-def]
+    cached = g.get("_dashboard_catalog")
+    if cached is None:
+        cached = g._dashboard_catalog = get_translations()
+    return cached
+
+
+def _(string: str, **variables: object) -> str:
+    text: str = _catalog().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
+    variables.setdefault("num", num)
+    text: str = _catalog().ungettext(singular, plural, num)
+    return text % variables
+
+
+def _decimal(value: float) -> str:
+    """One decimal place with the reader's decimal sign (babel's ``format_decimal`` is slow per cell)."""
+    sign = g.get("_dashboard_decimal")
+    if sign is None:
+        from babel.numbers import get_decimal_symbol
+
+        sign = g._dashboard_decimal = get_decimal_symbol(get_locale() or "en")
+    return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", sign)
+
+
+def pair_url(pair_id: int) -> str:
+    """``tool_url("dashboard.pair", pair_id=...)`` without building the URL from scratch for every row."""
+    base = g.get("_dashboard_pair_base")
+    if base is None:
+        token = fresh_token()
+        base = g._dashboard_pair_base = (
+            url_for("dashboard.pair", pair_id=0)[:-1],
+            "?" + urlencode({TOKEN_PARAM: token}) if token else "",
+        )
+    return f"{base[0]}{pair_id}{base[1]}"
 
 
 def _silent_days() -> int:
@@ -101,8 +146,12 @@ def duration_text(seconds: float | None) -> str:
         return ngettext("%(num)d minute", "%(num)d minutes", max(int(round(minutes)), 0))
     hours = minutes / 60
     if hours < 48:
-        return _("%(value)s hours", value=format_decimal(round(hours, 1)))
-    return _("%(value)s days", value=format_decimal(round(hours / 24, 1)))
+        return _("%(value)s hours", value=_decimal(hours))
+    return _("%(value)s days", value=_decimal(hours / 24))
+
+
+def pair_name(pair: PairRow) -> str:
+    return _("%(mentee)s with %(mentor)s", mentee=pair.mentee.name, mentor=pair.mentor.name)
 
 
 def status_text(pair: PairRow) -> str:
@@ -110,7 +159,7 @@ def status_text(pair: PairRow) -> str:
 
 
 def person_role_text(role: str) -> str:
-    return _("Peer") if role == "peer" else role_label(role)
+    return {"peer": _("Peer"), "mentor": _("Mentor"), "mentee": _("Mentee")}.get(role, role)
 
 
 def audience_text(audience: str) -> str:
@@ -185,8 +234,13 @@ def _contact_chart(overview: Overview) -> tuple[BarChart, str]:
 @bp.route("/")
 @require_tool_session("coordinator")
 def index():
-    """Figures, charts and the at-risk list for the whole course; every pair with its metrics."""
-    overview = course_overview(db.session(), g.course.id, silent_days=_silent_days())
+    """Figures, charts and the at-risk list for the whole course; the pairs with their metrics, a page at a time.
+
+    The at-risk list and the pairs table show ``PAGE_SIZE`` rows per page (``risk`` and ``page`` in the query
+    string), so the page stays readable and quick in a course of thousands; the CSV exports hold every row.
+    """
+    silent_days = _silent_days()
+    overview = course_overview(db.session(), g.course.id, silent_days=silent_days)
     week_chart, week_desc = _week_chart(overview)
     contact_chart, contact_desc = _contact_chart(overview)
     evaluation_chart = _evaluation_chart(overview)
@@ -198,11 +252,13 @@ def index():
             p.mentee.name.casefold(),
         ),
     )
+    state = {"silent_days": silent_days, "page": _page_number("page"), "risk": _page_number("risk")}
     return render_template(
         "dashboard/index.html",
         overview=overview,
         counts=overview.counts,
-        pairs=pairs,
+        pairs_page=Paged.of(pairs, "page", "pairs", state),
+        risk_page=Paged.of(overview.at_risk, "risk", "at-risk", state),
         week_chart=week_chart,
         week_desc=week_desc,
         contact_chart=contact_chart,
@@ -212,11 +268,52 @@ def index():
         percent_text=percent_text,
         reason_text=reason_text,
         duration_text=duration_text,
+        pair_url=pair_url,
+        pair_name=pair_name,
         status_text=status_text,
         person_role_text=person_role_text,
         exports=EXPORTS,
         default_silent_days=DEFAULT_SILENT_DAYS,
     )
+
+
+PAGE_SIZE = 50
+
+
+def _page_number(name: str) -> int:
+    try:
+        return max(int(request.args.get(name, "1")), 1)
+    except ValueError:
+        return 1
+
+
+@dataclass(frozen=True)
+class Paged:
+    """One page of a list, with links to the neighbouring pages (other query parameters kept)."""
+
+    items: list[Any]
+    number: int
+    pages: int
+    total: int
+    first: int  # 1-based position of the first item shown
+    param: str
+    anchor: str
+    state: dict[str, int]
+
+    @classmethod
+    def of(cls, rows: Sequence[Any], param: str, anchor: str, state: dict[str, int]) -> Paged:
+        pages = max((len(rows) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        number = min(state[param], pages)
+        start = (number - 1) * PAGE_SIZE
+        return cls(list(rows[start : start + PAGE_SIZE]), number, pages, len(rows), start + 1, param, anchor, state)
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1
+
+    def url(self, number: int) -> str:
+        values = {**self.state, self.param: number}
+        return tool_url("dashboard.index", _anchor=self.anchor, **values)
 
 
 @bp.route("/pairs/<int:pair_id>")
@@ -230,9 +327,7 @@ def pair(pair_id: int):
         abort(404)
     timeline = pair_timeline(session, access)
     db.session.commit()
-    return render_template(
-        "dashboard/pair.html", space=access.space, timeline=timeline, event_text=event_text, role_label=role_label
-    )
+    return render_template("dashboard/pair.html", space=access.space, timeline=timeline, event_text=event_text)
 
 
 def goal_status_text(status: str) -> str:
@@ -395,7 +490,7 @@ def _people_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]
         _("Evaluations submitted"),
         _("Not matched because"),
     ]
-    rows = (
+    rows: Iterable[Sequence[Cell]] = (
         [
             p.name,
             person_role_text(p.role),

@@ -1,9 +1,11 @@
 """The coordinator's dashboard as pure queries: every figure for one course from a fixed number of statements.
 
 ``course_overview(session, course_id, now=..., silent_days=14)`` reads the course's program participants,
-its mentorships, the pair threads' activity, reply times, pending switch requests and the latest matching
-run's unmatched list — each with one aggregate query (``GROUP BY``, window functions), never one query
-per pair or per person — and returns plain dataclasses the web layer renders, exports as CSV or charts.
+its mentorships, the pair threads' activity, the pair posts (one ordered read that yields reply times,
+posts per week and per person), forum posts, meetings, goals, evaluation checkpoints and responses,
+pending switch requests and the latest matching run's unmatched list — about fifteen statements, each an
+aggregate (``GROUP BY``) or one read of a table, never one query per pair or per person — and returns
+plain dataclasses the web layer renders, exports as CSV or charts.
 
 Definitions (the dashboard's help text says the same in words):
 
@@ -14,9 +16,10 @@ Definitions (the dashboard's help text says the same in words):
 * **Reply time**: when a member posts after the other member, the time since the *first* post of the
   other member's unanswered run (A at 9:00, A at 10:00, B at 12:00 → 3 hours). Only the two members'
   posts count. The **median** is over every reply in the pair's (or the course's) threads.
-* **Meetings** held, missed and upcoming, and **goals** by status and overdue, come from the meetings' and
-  goals' own count functions (:func:`lti_tool.mentoring.meetings.meeting_counts`,
-  :func:`lti_tool.mentoring.goals.goal_counts`), each a fixed number of queries for the whole course.
+* **Meetings** held, missed and upcoming, and **goals** by status and overdue, as the meetings' and goals'
+  own count functions define them (:func:`lti_tool.mentoring.meetings.meeting_counts`,
+  :func:`lti_tool.mentoring.goals.goal_counts`; a test holds the two equal), counted here by the database
+  with one row per pair rather than one per occurrence or goal.
 * **Evaluation completion**: per checkpoint, the responses expected now (for a mentee-about-mentor or
   mentor-about-mentee checkpoint one per active pair, otherwise one per active participant) plus any
   submitted response from someone no longer expected, against those submitted; the **result** is the mean
@@ -34,15 +37,19 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Integer, cast, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
 
 from ...models import (
     EvaluationCheckpoint,
     EvaluationResponse,
+    Goal,
     MatchRun,
+    Meeting,
+    MeetingOccurrence,
     Membership,
     Mentorship,
     Participant,
@@ -52,11 +59,12 @@ from ...models import (
     SwitchRequest,
     Thread,
 )
-from ...models.base import UTCDateTime, utcnow
+from ...models.base import utcnow
 from ...models.discussions import SPACE_PAIR
-from ..goals import GoalCounts, goal_counts, goal_updates_by_person
-from ..meetings import MeetingCounts, meeting_counts
-from .sql import seconds_between
+from ...models.goals import GOAL_STATUSES, OPEN_STATUSES
+from ..goals import GoalCounts, goal_updates_by_person
+from ..meetings import MeetingCounts
+from .sql import epoch_seconds
 
 DEFAULT_SILENT_DAYS = 14
 MIN_SILENT_DAYS, MAX_SILENT_DAYS = 1, 365
@@ -251,10 +259,29 @@ class Overview:
 
 
 # --- queries (each one statement) -----------------------------------------------------------------------
+#
+# Tens of thousands of rows are read for a course of 2,000, so these queries return plain numbers and text
+# (timestamps as epoch seconds, ``epoch_seconds``; no column type that needs converting) and ``_rows``
+# takes them straight from the driver's cursor: building an SQLAlchemy ``Row`` per row costs more than the
+# query itself. The statement still goes through the engine (its events, logging and statement count).
+
+
+def _rows(session: Session, statement: Any) -> list[tuple[Any, ...]]:
+    result = session.connection().execute(statement)
+    try:
+        return list(result.cursor.fetchall())  # type: ignore[attr-defined]
+    finally:
+        result.close()
+
+
+def _at(seconds: float | None) -> datetime | None:
+    """Epoch seconds from the database (a float; a Decimal on PostgreSQL) as an aware UTC datetime."""
+    return datetime.fromtimestamp(round(float(seconds), 6), UTC) if seconds is not None else None
 
 
 def _people(session: Session, course_id: int) -> dict[int, PersonRow]:
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(
             Participant.id,
             Participant.role,
@@ -270,8 +297,8 @@ def _people(session: Session, course_id: int) -> dict[int, PersonRow]:
         .join(Membership, Membership.id == Participant.membership_id)
         .join(Person, Person.id == Membership.person_id)
         .where(Program.course_id == course_id)
-        .order_by(Participant.id)
-    ).all()
+        .order_by(Participant.id),
+    )
     people: dict[int, PersonRow] = {}
     for pid, role, status, is_active, person_id, name, given, family, sub in rows:
         seen_as = "peer" if role == "both" else "mentor" if role == "mentor" and status == "approved" else "mentee"
@@ -280,155 +307,188 @@ def _people(session: Session, course_id: int) -> dict[int, PersonRow]:
 
 
 def _mentorships(session: Session, course_id: int) -> list[tuple[int, int, int, datetime, datetime | None]]:
+    rows = _rows(
+        session,
+        select(
+            Mentorship.id,
+            Mentorship.mentee_id,
+            Mentorship.mentor_id,
+            epoch_seconds(Mentorship.approved_at),
+            epoch_seconds(Mentorship.ended_at),
+        )
+        .where(Mentorship.course_id == course_id)
+        .order_by(Mentorship.id),
+    )
     return [
-        (ms_id, mentee_id, mentor_id, approved, ended)
-        for ms_id, mentee_id, mentor_id, approved, ended in session.execute(
-            select(
-                Mentorship.id, Mentorship.mentee_id, Mentorship.mentor_id, Mentorship.approved_at, Mentorship.ended_at
-            )
-            .where(Mentorship.course_id == course_id)
-            .order_by(Mentorship.id)
-        ).all()
+        (ms_id, mentee, mentor, _at(approved) or utcnow(), _at(ended))
+        for ms_id, mentee, mentor, approved, ended in rows
     ]
 
 
 def _thread_activity(session: Session, course_id: int) -> dict[int, tuple[int, int, datetime | None]]:
     """Per pair: (threads, posts, last post time), from the threads' own counters."""
-    rows = session.execute(
-        select(Thread.space_id, func.count(Thread.id), func.sum(Thread.post_count), func.max(Thread.last_post_at))
+    rows = _rows(
+        session,
+        select(
+            Thread.space_id,
+            func.count(Thread.id),
+            func.sum(Thread.post_count),
+            func.max(epoch_seconds(Thread.last_post_at)),
+        )
         .where(Thread.course_id == course_id, Thread.space_kind == SPACE_PAIR)
-        .group_by(Thread.space_id)
-    ).all()
-    out: dict[int, tuple[int, int, datetime | None]] = {}
-    for space_id, threads, posts, last in rows:
-        if space_id is not None:
-            out[int(space_id)] = (int(threads or 0), int(posts or 0), _as_utc(last))
-    return out
-
-
-def _as_utc(value: object) -> datetime | None:
-    """An aggregate (``max``) loses the column type on SQLite: read it back as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return UTCDateTime().process_result_value(value, None)
-
-
-def _member_posts(course_id: int):  # type: ignore[no-untyped-def]
-    """Posts in the course's pair threads written by one of the pair's two members (a selectable)."""
-    mentee, mentor = aliased(Participant), aliased(Participant)
-    mentee_m, mentor_m = aliased(Membership), aliased(Membership)
-    return (
-        select(
-            Thread.space_id.label("space_id"),
-            Post.thread_id.label("thread_id"),
-            Post.id.label("post_id"),
-            Post.author_id.label("author_id"),
-            Post.created_at.label("created_at"),
-        )
-        .join(Thread, Thread.id == Post.thread_id)
-        .join(Mentorship, Mentorship.id == Thread.space_id)
-        .join(mentee, mentee.id == Mentorship.mentee_id)
-        .join(mentee_m, mentee_m.id == mentee.membership_id)
-        .join(mentor, mentor.id == Mentorship.mentor_id)
-        .join(mentor_m, mentor_m.id == mentor.membership_id)
-        .where(
-            Thread.course_id == course_id,
-            Thread.space_kind == SPACE_PAIR,
-            Mentorship.course_id == course_id,
-            or_(Post.author_id == mentee_m.person_id, Post.author_id == mentor_m.person_id),
-        )
+        .group_by(Thread.space_id),
     )
+    return {
+        int(space_id): (int(threads or 0), int(posts or 0), _at(last))
+        for space_id, threads, posts, last in rows
+        if space_id is not None
+    }
 
 
-def _reply_seconds(session: Session, course_id: int) -> dict[int, list[float]]:
-    """Per pair: every reply time in seconds (see the module doc), computed by the database in one query."""
-    posts = _member_posts(course_id).subquery()
-    order = (posts.c.created_at, posts.c.post_id)
-    marked = select(
-        posts,
-        func.lag(posts.c.author_id).over(partition_by=posts.c.thread_id, order_by=order).label("prev_author"),
-    ).subquery()
-    # A "run start" is a post whose previous post in the thread is by the other member (or the first post).
-    starts = (
-        select(
-            marked.c.space_id,
-            marked.c.created_at,
-            func.lag(marked.c.created_at)
-            .over(partition_by=marked.c.thread_id, order_by=(marked.c.created_at, marked.c.post_id))
-            .label("prev_start"),
-        )
-        .where(or_(marked.c.prev_author.is_(None), marked.c.prev_author != marked.c.author_id))
-        .subquery()
+@dataclass
+class PostScan:
+    """What one pass over the course's pair posts yields (see :func:`_scan_pair_posts`)."""
+
+    gaps: dict[int, list[float]]  # pair id -> reply times in seconds
+    weeks: list[int]  # posts per week, index 0 = the week ending now
+    by_person: dict[int, tuple[int, float]]  # person id -> (posts in pair threads, latest post as epoch seconds)
+
+
+def _scan_pair_posts(session: Session, course_id: int, members: dict[int, tuple[int, int]], now: datetime) -> PostScan:
+    """Reply times, posts per week and per person from one ordered read of the pair posts.
+
+    The database returns plain numbers (thread, author, epoch seconds), so 30,000 posts cost one indexed
+    scan and a Python loop; ``members`` maps each pair to its two members' person ids (only their posts
+    count as replies: a moderator's post does not break or start a run).
+    """
+    # Posts are numbered as they are written, so id order is time order within a thread (and reads the
+    # thread's index in order, without sorting tens of thousands of rows).
+    rows = _rows(
+        session,
+        select(Thread.space_id, Post.thread_id, Post.author_id, epoch_seconds(Post.created_at))
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(Thread.course_id == course_id, Thread.space_kind == SPACE_PAIR)
+        .order_by(Post.thread_id, Post.id),
     )
-    rows = session.execute(
-        select(starts.c.space_id, seconds_between(starts.c.created_at, starts.c.prev_start)).where(
-            starts.c.prev_start.is_not(None)
-        )
-    ).all()
-    out: dict[int, list[float]] = defaultdict(list)
-    for space_id, seconds in rows:
-        out[int(space_id)].append(max(float(seconds), 0.0))
-    return out
-
-
-def _weekly_posts(session: Session, course_id: int, now: datetime) -> list[WeekBucket]:
-    """Posts in pair threads per 7-day week, the last ``WEEKS_SHOWN`` weeks ending now (one GROUP BY)."""
-    since = now - timedelta(weeks=WEEKS_SHOWN)
-    at = literal(now, UTCDateTime())
-    bucket = cast(func.floor(seconds_between(at, Post.created_at) / (7 * DAY)), Integer).label("bucket")
-    rows = session.execute(
-        select(bucket, func.count(Post.id))
-        .join(Thread, Thread.id == Post.thread_id)
-        .where(
-            Thread.course_id == course_id,
-            Thread.space_kind == SPACE_PAIR,
-            Post.created_at > since,
-            Post.created_at <= now,
-        )
-        .group_by(bucket)
-    ).all()
-    counts = {int(b): int(n) for b, n in rows if b is not None}
-    return [
-        WeekBucket(start=now - timedelta(weeks=ago + 1), posts=counts.get(ago, 0))
-        for ago in range(WEEKS_SHOWN - 1, -1, -1)
-    ]
-
-
-def _posts_by_person(session: Session, course_id: int) -> dict[int, tuple[int, int, datetime | None]]:
-    """Per person id: (posts in pair threads, posts in forums, last post time) — one GROUP BY."""
-    rows = session.execute(
-        select(Post.author_id, Thread.space_kind, func.count(Post.id), func.max(Post.created_at))
-        .join(Thread, Thread.id == Post.thread_id)
-        .where(Thread.course_id == course_id, Post.author_id.is_not(None))
-        .group_by(Post.author_id, Thread.space_kind)
-    ).all()
-    out: dict[int, tuple[int, int, datetime | None]] = {}
-    for author, kind, count, last in rows:
+    gaps: dict[int, list[float]] = defaultdict(list)
+    weeks = [0] * WEEKS_SHOWN
+    counts: dict[int, int] = {}
+    latest: dict[int, float] = {}
+    now_s, week_s = now.timestamp(), 7 * DAY
+    horizon = WEEKS_SHOWN * week_s
+    # The hot loop of the dashboard: locals only, one dict lookup per pair rather than per post.
+    count_of, latest_of, members_of = counts.get, latest.get, members.get
+    thread: int | None = None
+    pair: tuple[int, int] | None = None
+    replies: list[float] = []
+    prev_author: int | None = None
+    run_start = 0.0
+    for space_id, thread_id, author, seconds in rows:
+        if seconds is None:
+            continue
+        at = seconds if type(seconds) is float else float(seconds)
+        age = now_s - at
+        if 0 <= age < horizon:
+            weeks[int(age // week_s)] += 1
         if author is None:
             continue
-        pair, forum, latest = out.get(int(author), (0, 0, None))
-        if kind == SPACE_PAIR:
-            pair += int(count)
-        else:
-            forum += int(count)
-        last_at = _as_utc(last)
-        if last_at is not None and (latest is None or last_at > latest):
-            latest = last_at
-        out[int(author)] = (pair, forum, latest)
-    return out
+        counts[author] = count_of(author, 0) + 1
+        if at > latest_of(author, 0.0):
+            latest[author] = at
+        if thread_id != thread:
+            thread, pair, prev_author = thread_id, members_of(space_id), None
+            replies = gaps[space_id]
+        if pair is None or (author != pair[0] and author != pair[1]):
+            continue
+        if author != prev_author:
+            if prev_author is not None:
+                replies.append(at - run_start if at > run_start else 0.0)
+            prev_author, run_start = author, at
+    by_person = {author: (n, latest[author]) for author, n in counts.items()}
+    return PostScan(gaps, weeks, by_person)
+
+
+def _forum_posts_by_person(session: Session, course_id: int) -> dict[int, tuple[int, datetime | None]]:
+    """Per person id: posts in the course's forums and the latest one (one GROUP BY)."""
+    rows = _rows(
+        session,
+        select(Post.author_id, func.count(Post.id), func.max(epoch_seconds(Post.created_at)))
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(Thread.course_id == course_id, Thread.space_kind != SPACE_PAIR, Post.author_id.is_not(None))
+        .group_by(Post.author_id),
+    )
+    return {int(author): (int(count), _at(last)) for author, count, last in rows if author is not None}
 
 
 def _pending_switches(session: Session, course_id: int) -> dict[int, datetime]:
-    rows = session.execute(
-        select(SwitchRequest.mentorship_id, func.min(SwitchRequest.created_at))
+    rows = _rows(
+        session,
+        select(SwitchRequest.mentorship_id, func.min(epoch_seconds(SwitchRequest.created_at)))
         .join(Mentorship, Mentorship.id == SwitchRequest.mentorship_id)
         .where(Mentorship.course_id == course_id, SwitchRequest.status == "pending")
-        .group_by(SwitchRequest.mentorship_id)
-    ).all()
-    return {int(ms): at for ms, at in ((ms, _as_utc(at)) for ms, at in rows) if at is not None}
+        .group_by(SwitchRequest.mentorship_id),
+    )
+    return {int(ms): at for ms, at in ((ms, _at(at)) for ms, at in rows) if at is not None}
+
+
+def _meetings(session: Session, course_id: int, now: datetime) -> dict[int, MeetingCounts]:
+    """Per pair, the figures of :class:`lti_tool.mentoring.meetings.MeetingCounts`, counted by the database.
+
+    Same definitions as :func:`lti_tool.mentoring.meetings.meeting_counts` (a test holds them equal), in a
+    ``GROUP BY`` that returns one row per pair instead of one per occurrence.
+    """
+    occurrence = MeetingOccurrence
+    scheduled = and_(Meeting.status == "accepted", occurrence.status == "scheduled", occurrence.outcome.is_(None))
+    rows = _rows(
+        session,
+        select(
+            Meeting.space_id,
+            func.sum(case((occurrence.outcome == "held", 1), else_=0)),
+            func.sum(case((occurrence.outcome == "missed", 1), else_=0)),
+            func.sum(case((and_(scheduled, occurrence.starts_at > now), 1), else_=0)),
+            func.sum(case((and_(scheduled, occurrence.starts_at <= now), 1), else_=0)),
+            func.sum(case((occurrence.status == "cancelled", 1), else_=0)),
+            func.sum(case((and_(Meeting.status == "proposed", occurrence.position == 0), 1), else_=0)),
+            func.max(case((occurrence.outcome == "held", epoch_seconds(occurrence.starts_at)), else_=None)),
+        )
+        .join(occurrence, occurrence.meeting_id == Meeting.id)
+        .where(Meeting.course_id == course_id, Meeting.space_kind == SPACE_PAIR)
+        .group_by(Meeting.space_id),
+    )
+    return {
+        int(space_id): MeetingCounts(
+            held=int(held or 0),
+            missed=int(missed or 0),
+            upcoming=int(upcoming or 0),
+            awaiting_outcome=int(awaiting or 0),
+            cancelled=int(cancelled or 0),
+            proposals=int(proposals or 0),
+            last_held_at=_at(last_held),
+        )
+        for space_id, held, missed, upcoming, awaiting, cancelled, proposals, last_held in rows
+    }
+
+
+def _goals(session: Session, course_id: int, today: date) -> dict[int, GoalCounts]:
+    """Per pair, goals by status and open goals past their due date (as :func:`lti_tool.mentoring.goals.
+    goal_counts` counts them; milestones and the update log are left to the pair's own page)."""
+    open_goal = Goal.status.in_(OPEN_STATUSES)
+    rows = _rows(
+        session,
+        select(
+            Goal.space_id,
+            func.count(Goal.id),
+            *(func.sum(case((Goal.status == status, 1), else_=0)) for status in GOAL_STATUSES),
+            func.sum(case((and_(open_goal, Goal.due_on < today), 1), else_=0)),
+        )
+        .where(Goal.course_id == course_id, Goal.space_kind == SPACE_PAIR)
+        .group_by(Goal.space_id),
+    )
+    out = {}
+    for space_id, total, *by_status, overdue in rows:
+        counts: dict[str, Any] = {status: int(n or 0) for status, n in zip(GOAL_STATUSES, by_status, strict=True)}
+        out[int(space_id)] = GoalCounts(total=int(total or 0), overdue=int(overdue or 0), **counts)
+    return out
 
 
 def _latest_unmatched(session: Session, course_id: int) -> tuple[datetime | None, dict[int, Reason]]:
@@ -477,8 +537,9 @@ def _checkpoints(session: Session, course_id: int) -> list[tuple[int, str, str, 
 def _responses(session: Session, course_id: int) -> list[tuple[int, int, int | None, str, float | None]]:
     """Every response of the course's checkpoints: (checkpoint, respondent, subject, status, score)."""
     return [
-        (int(cid), int(respondent), subject, status, score)
-        for cid, respondent, subject, status, score in session.execute(
+        (int(cid), int(respondent), subject, status, float(score) if score is not None else None)
+        for cid, respondent, subject, status, score in _rows(
+            session,
             select(
                 EvaluationResponse.checkpoint_id,
                 EvaluationResponse.respondent_person_id,
@@ -487,8 +548,8 @@ def _responses(session: Session, course_id: int) -> list[tuple[int, int, int | N
                 EvaluationResponse.score_fraction,
             )
             .join(EvaluationCheckpoint, EvaluationCheckpoint.id == EvaluationResponse.checkpoint_id)
-            .where(EvaluationCheckpoint.course_id == course_id)
-        ).all()
+            .where(EvaluationCheckpoint.course_id == course_id),
+        )
     ]
 
 
@@ -602,13 +663,22 @@ def course_overview(
     people = _people(session, course_id)
     ships = _mentorships(session, course_id)
     activity = _thread_activity(session, course_id)
-    replies = _reply_seconds(session, course_id)
+    members = {
+        ms_id: (people[mentee_id].person_id, people[mentor_id].person_id)
+        for ms_id, mentee_id, mentor_id, _a, _e in ships
+        if mentee_id in people and mentor_id in people
+    }
+    scan = _scan_pair_posts(session, course_id, members, now)
+    replies = scan.gaps
+    forum_posts = _forum_posts_by_person(session, course_id)
     switches = _pending_switches(session, course_id)
     last_run_at, unmatched_reasons = _latest_unmatched(session, course_id)
-    by_person = _posts_by_person(session, course_id)
-    weeks = _weekly_posts(session, course_id, now)
-    meetings = meeting_counts(session, course_id, now=now)
-    goals = goal_counts(session, course_id, today=now.date())
+    weeks = [
+        WeekBucket(start=now - timedelta(weeks=ago + 1), posts=scan.weeks[ago])
+        for ago in range(WEEKS_SHOWN - 1, -1, -1)
+    ]
+    meetings = _meetings(session, course_id, now)
+    goals = _goals(session, course_id, now.date())
     goal_updates = goal_updates_by_person(session, course_id)
     checkpoints = _checkpoints(session, course_id)
     responses = _responses(session, course_id) if checkpoints else []
@@ -619,8 +689,8 @@ def course_overview(
         if mentee is None or mentor is None:
             continue  # a participant row removed under the pairing; nothing sensible to show
         threads, posts, last = activity.get(ms_id, (0, 0, None))
-        met = meetings.get((SPACE_PAIR, ms_id), MeetingCounts())
-        held_at = _as_utc(met.last_held_at)
+        met = meetings.get(ms_id, MeetingCounts())
+        held_at = met.last_held_at
         if held_at is not None and held_at <= now and (last is None or held_at > last):
             last = held_at
         gaps = replies.get(ms_id, [])
@@ -639,7 +709,7 @@ def course_overview(
             median_reply_seconds=median(gaps),
             switch_pending_since=switches.get(ms_id) if ended_at is None else None,
             meetings=met,
-            goals=goals.get((SPACE_PAIR, ms_id), GoalCounts()),
+            goals=goals.get(ms_id, GoalCounts()),
         )
         if pair.active:
             mentee.pairs += 1
@@ -651,8 +721,12 @@ def course_overview(
             pair.reasons = pair_reasons(pair, now, silent_days)
 
     for person in people.values():
-        pair_posts, forum_posts, last_post = by_person.get(person.person_id, (0, 0, None))
-        person.pair_posts, person.forum_posts, person.last_post_at = pair_posts, forum_posts, last_post
+        pair_posts, pair_last = scan.by_person.get(person.person_id, (0, None))
+        forum_count, forum_last = forum_posts.get(person.person_id, (0, None))
+        last_post = _at(pair_last)
+        if forum_last is not None and (last_post is None or forum_last > last_post):
+            last_post = forum_last
+        person.pair_posts, person.forum_posts, person.last_post_at = pair_posts, forum_count, last_post
         person.goal_updates = goal_updates.get(person.person_id, 0)
         if person.active and person.role in ("mentee", "peer") and not person.pairs:
             reason = unmatched_reasons.get(person.participant_id)

@@ -1,8 +1,8 @@
-"""Portable SQL for the dashboard: seconds between two timestamps, computed by the database.
+"""Portable SQL for the dashboard: a timestamp as epoch seconds, computed by the database.
 
-Aggregating reply times and weekly activity in SQL keeps the dashboard at a fixed number of queries and
-returns plain numbers (no timestamps to parse row by row). SQLite stores ``UTCDateTime`` as UTC text that
-``julianday`` reads; PostgreSQL subtracts ``timestamptz`` values and takes the epoch of the interval.
+The dashboard reads tens of thousands of post times in one query; as floats they cost nothing to read,
+where parsing as many timestamps in Python would dominate the page. SQLite stores ``UTCDateTime`` as UTC
+text that ``julianday`` reads; PostgreSQL takes the epoch of the ``timestamptz``.
 """
 
 from __future__ import annotations
@@ -14,21 +14,21 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class seconds_between(FunctionElement[float]):  # noqa: N801 (reads like the SQL function it stands for)
-    """``seconds_between(later, earlier)``: ``later - earlier`` in seconds, as a float."""
+class epoch_seconds(FunctionElement[float]):  # noqa: N801 (reads like the SQL function it stands for)
+    """``epoch_seconds(ts)``: the timestamp as seconds since 1970-01-01 UTC, a float (no parsing in Python)."""
 
     type = Float()
-    name = "seconds_between"
+    name = "epoch_seconds"
     inherit_cache = True
 
 
-@compiles(seconds_between)
-def _default(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})))"
+@compiles(epoch_seconds)
+def _epoch_default(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"(EXTRACT(EPOCH FROM {compiler.process(value, **kw)}))"
 
 
-@compiles(seconds_between, "sqlite")
-def _sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return f"((julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)})) * 86400.0)"
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"((julianday({compiler.process(value, **kw)}) - 2440587.5) * 86400.0)"
