@@ -154,6 +154,7 @@ def test_a_deleted_column_is_shown_and_recreated_from_the_page(live, browser):
 
     page = browser.get(f"/grades/?ts={gc.launch_token}")
     assert "no longer has this gradebook column" in page.text
+    assert "Held: the LMS deleted this column." in page.text  # the student's row says why it waits
     action, fields = form_fields(page, "/grades/line-items/restore")
     assert browser.post(action, fields, allow_redirects=False).status == 303
     deliver(live)
