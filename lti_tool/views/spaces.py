@@ -16,7 +16,7 @@ come back here; actions are refused), as in the forums.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -35,6 +35,9 @@ from .discussions import _form_error, _int_arg, current_rules, moderation_senten
 from .errors import render_http_error
 
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
+
+# The pairs overview's "typical reply time" looks at the posts of the last weeks only.
+RESPONSE_WINDOW_DAYS = 60
 
 
 @bp.errorhandler(spaces.SpaceNotFound)
@@ -103,6 +106,12 @@ def overview():
     session = db.session()
     all_spaces = spaces.course_spaces(session, g.course.id, active_only=False)
     activity = pairs.activity_by_space(session, g.course.id)
+    replies = pairs.response_times_by_space(
+        session,
+        g.course.id,
+        {(s.kind, s.id): s.person_ids for s in all_spaces},
+        since=utcnow() - timedelta(days=RESPONSE_WINDOW_DAYS),
+    )
     moderated = spaces.is_moderated(session, g.course.id)
     prompt_set = prompts.prompt_set_kind(session, g.course.id)
     progress = prompts.progress_by_space(session, g.course.id)
@@ -118,6 +127,7 @@ def overview():
                 "silent_days": _days_since(last or space.started_at) if space.active else None,
                 "waiting_on": _waiting_on(space, act),
                 "progress": progress.get((space.kind, space.id)),
+                "reply_time": replies.get((space.kind, space.id)),
             }
         )
     session.commit()
@@ -128,6 +138,7 @@ def overview():
         prompt_set=prompt_set,
         open_reports=reports,
         moderation=moderation_sentence(moderated),
+        window_days=RESPONSE_WINDOW_DAYS,
     )
 
 

@@ -18,8 +18,9 @@ Every lookup is scoped by the space *and* its course, so a thread or post id of 
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -314,3 +315,30 @@ def unread_by_space(
         .group_by(Thread.space_kind, Thread.space_id)
     ).all()
     return {(kind, int(space_id or 0)): n for kind, space_id, n in rows}
+
+
+def response_times_by_space(
+    session: Session, course_id: int, members: dict[tuple[str, int], frozenset[int]], *, since: datetime
+) -> dict[tuple[str, int], timedelta]:
+    """The median time a member took to answer another member, per space, over posts written since
+    ``since`` (a post by a different member than the one before it in the same thread is an answer;
+    coordinators' posts are skipped). ``members`` maps each space to its members' person ids. Metadata
+    only: one query over the posts' authors and times, no text."""
+    if not members:
+        return {}
+    rows = session.execute(
+        select(Thread.space_kind, Thread.space_id, Post.thread_id, Post.author_id, Post.created_at)
+        .join(Post, Post.thread_id == Thread.id)
+        .where(Thread.course_id == course_id, Thread.space_id.is_not(None), Post.created_at >= since)
+        .order_by(Post.thread_id, Post.id)
+    ).all()
+    gaps: dict[tuple[str, int], list[timedelta]] = {}
+    previous: tuple[int, int | None, datetime] | None = None  # (thread, author, time) of the last member post
+    for kind, space_id, thread_id, author_id, created_at in rows:
+        key = (kind, int(space_id or 0))
+        if author_id not in members.get(key, frozenset()):
+            continue
+        if previous is not None and previous[0] == thread_id and previous[1] != author_id:
+            gaps.setdefault(key, []).append(created_at - previous[2])
+        previous = (thread_id, author_id, created_at)
+    return {key: statistics.median_low(values) for key, values in gaps.items()}
