@@ -265,3 +265,61 @@ def test_tick_job_runs_through_the_job_system(live, browser):
         done = db.session.get(Job, job.id)
         assert done.result is not None and "sent" in done.result
         db.session.remove()
+
+
+def test_group_threads_feed_digests_and_quiet_groups_are_nudged(live, browser):
+    """A post in a group's thread reaches the other members' digests; a silent group's members are nudged."""
+    from lti_tool.models import Membership, Participant
+    from lti_tool.models.mentorships import GroupMember, MentoringGroup
+
+    from .test_program_support import enter, fresh_course, open_page, participant_of
+
+    base = utcnow() + timedelta(days=250)
+    course = fresh_course(live, browser, n_students=4)
+    for sub in course.students[:4]:
+        person_browser, token = enter(live, course, sub)
+        assert open_page(person_browser, "/space/", token).status == 200
+    rows = [participant_of(live, course.context_id, sub) for sub in course.students[:4]]
+    with live.app.app_context():
+        course_id = db.session.get(Membership, rows[0].membership_id).course_id
+        people = [db.session.get(Membership, r.membership_id).person_id for r in rows]
+        db.session.query(Participant).filter(Participant.id.in_([r.id for r in rows])).update(
+            {"time_zone": "UTC"}, synchronize_session=False
+        )
+        talking = MentoringGroup(course_id=course_id, name="Group A", created_at=day(base, -30))
+        quiet = MentoringGroup(course_id=course_id, name="Group B", created_at=day(base, -30))
+        talking.members.extend(
+            GroupMember(participant_id=r.id, role=role) for r, role in zip(rows[:3], ("mentor", "mentee", "mentee"))
+        )
+        quiet.members.append(GroupMember(participant_id=rows[3].id, role="mentee"))
+        db.session.add_all([talking, quiet])
+        db.session.commit()
+        group_id = talking.id
+        db.session.remove()
+
+    from lti_tool.models import Post, Thread
+
+    with live.app.app_context():
+        at = day(base, 0, 15)
+        thread = Thread(
+            course_id=course_id, space_kind="group", space_id=group_id, title="Group plan", author_id=people[1]
+        )
+        db.session.add(thread)
+        db.session.flush()
+        post = Post(thread_id=thread.id, author_id=people[1], body="Hi all", body_html="<p>Hi all</p>", created_at=at)
+        db.session.add(post)
+        db.session.flush()
+        thread.post_count, thread.last_post_id, thread.last_post_at, thread.last_author_id = 1, post.id, at, people[1]
+        db.session.commit()
+        db.session.remove()
+
+    tick(live, day(base, 1, 9))
+    digests = {r.person_id for r in outbox_rows(live, course_id, "digest")}
+    assert digests == {people[0], people[2]}
+    text = mailbox(live, course.emails[course.students[0]])[0]["text"]
+    assert "“Group plan”" in text
+    nudged = {r.person_id for r in outbox_rows(live, course_id, "nudge")}
+    assert nudged == {people[3]}
+    nudge = mailbox(live, course.emails[course.students[3]])[0]
+    assert "since your group last wrote" in nudge["subject"] and "Your mentoring group" in nudge["text"]
+    assert "Your mentoring group" in text

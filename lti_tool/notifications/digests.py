@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..mentoring import spaces
@@ -39,7 +39,9 @@ def period_key(pref: Preference, now: datetime, zone: ZoneInfo, digest_hour: int
     return None
 
 
-def unread_since(session: Session, course_id: int, person_id: int, since: datetime, pair_ids: list[int]) -> list[dict]:
+def unread_since(
+    session: Session, course_id: int, person_id: int, since: datetime, own_spaces: list[tuple[str, int]]
+) -> list[dict]:
     """Per thread: title, kind, count of posts by others after ``since`` that the person has not read."""
     marker = (
         select(ThreadReadMarker.thread_id, ThreadReadMarker.last_read_post_id, ThreadReadMarker.participated)
@@ -49,7 +51,12 @@ def unread_since(session: Session, course_id: int, person_id: int, since: dateti
     followed_forum = and_(
         Thread.space_kind == "forum", or_(Thread.author_id == person_id, marker.c.participated.is_(True))
     )
-    own_pairs = and_(Thread.space_kind == spaces.PAIR, Thread.space_id.in_(pair_ids or [-1]))
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for kind, space_id in own_spaces:
+        by_kind[kind].append(space_id)
+    own_pairs = or_(
+        false(), *(and_(Thread.space_kind == kind, Thread.space_id.in_(ids)) for kind, ids in by_kind.items())
+    )
     rows = session.execute(
         select(Thread.id, Thread.title, Thread.space_kind, func.count(Post.id), func.max(Post.created_at))
         .join(Post, Post.thread_id == Thread.id)
@@ -73,15 +80,19 @@ def unread_since(session: Session, course_id: int, person_id: int, since: dateti
     ]
 
 
-def _candidates(session: Session, course_id: int, horizon: datetime, members_of: dict[int, set[int]]) -> set[int]:
+def _candidates(
+    session: Session, course_id: int, horizon: datetime, members_of: dict[tuple[str, int], set[int]]
+) -> set[int]:
     """People who may have something unread: members of pairs with recent posts, and the authors and
     participants of forum threads with recent posts (everyone else has nothing for a digest)."""
     recent = (Thread.course_id == course_id) & (Thread.last_post_at > horizon)
     people: set[int] = set()
-    for space_id in session.execute(
-        select(Thread.space_id).where(recent, Thread.space_kind == spaces.PAIR).group_by(Thread.space_id)
-    ).scalars():
-        people |= members_of.get(int(space_id or 0), set())
+    for kind, space_id in session.execute(
+        select(Thread.space_kind, Thread.space_id)
+        .where(recent, Thread.space_id.is_not(None))
+        .group_by(Thread.space_kind, Thread.space_id)
+    ).all():
+        people |= members_of.get((kind, int(space_id or 0)), set())
     forum = recent & (Thread.space_kind == "forum")
     people.update(
         pid
@@ -100,7 +111,11 @@ def _candidates(session: Session, course_id: int, horizon: datetime, members_of:
 
 
 def _seen_everything(
-    session: Session, course_id: int, horizon: datetime, candidates: set[int], pairs_of: dict[int, list[int]]
+    session: Session,
+    course_id: int,
+    horizon: datetime,
+    candidates: set[int],
+    spaces_of: dict[int, list[tuple[str, int]]],
 ) -> set[int]:
     """Candidates with nothing new in any of their recent threads: in each, they wrote the last post or
     their read marker is at the last post. Two queries for the course; spares an unread query per person."""
@@ -123,11 +138,11 @@ def _seen_everything(
     }
     seen = set()
     for person_id in candidates:
-        own_pairs = set(pairs_of.get(person_id, ()))
+        own_spaces = set(spaces_of.get(person_id, ()))
         fresh = False
         for tid, kind, space_id, author, last_post, last_author in rows:
             marker = markers.get((person_id, tid))
-            follows = (kind == spaces.PAIR and space_id in own_pairs) or (
+            follows = (kind, space_id) in own_spaces or (
                 kind == "forum" and (author == person_id or (marker is not None and marker[1]))
             )
             if not follows or last_author == person_id or (marker is not None and marker[0] >= (last_post or 0)):
@@ -153,13 +168,12 @@ def queue_digests(session: Session, now: datetime, *, digest_hour: int = 8) -> i
     )
     queued = 0
     for course_id in course_ids:
-        pairs_of: dict[int, list[int]] = defaultdict(list)
-        members_of: dict[int, set[int]] = {}
+        spaces_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        members_of: dict[tuple[str, int], set[int]] = {}
         for space in spaces.course_spaces(session, course_id, active_only=False):
-            if space.kind == spaces.PAIR:
-                members_of[space.id] = set(space.person_ids)
-                for person_id in space.person_ids:
-                    pairs_of[person_id].append(space.id)
+            members_of[(space.kind, space.id)] = set(space.person_ids)
+            for person_id in space.person_ids:
+                spaces_of[person_id].append((space.kind, space.id))
         active = set(
             session.execute(
                 select(Membership.person_id).where(Membership.course_id == course_id, Membership.is_active.is_(True))
@@ -180,7 +194,7 @@ def queue_digests(session: Session, now: datetime, *, digest_hour: int = 8) -> i
             ).scalars()
         )
         sent_to: list[int] = []
-        threads_seen = _seen_everything(session, course_id, horizon, candidates, pairs_of)
+        threads_seen = _seen_everything(session, course_id, horizon, candidates, spaces_of)
         for person_id in sorted(candidates - threads_seen):
             pref = prefs.get(person_id, Preference())
             if not wants(pref, KIND_DIGEST):
@@ -191,7 +205,7 @@ def queue_digests(session: Session, now: datetime, *, digest_hour: int = 8) -> i
                 continue
             length = timedelta(days=7 if pref.digest_frequency == DIGEST_WEEKLY else 1)
             since = max(pref.last_digest_at or now - length, horizon)
-            threads = unread_since(session, course_id, person_id, since, pairs_of.get(person_id, []))
+            threads = unread_since(session, course_id, person_id, since, spaces_of.get(person_id, []))
             if not threads:
                 continue
             row = queue(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..mentoring import spaces
 from ..models import Mentorship, Thread
+from ..models.mentorships import MentoringGroup
 from .outbox import KIND_NUDGE, course_settings, queue
 
 
@@ -32,13 +33,21 @@ def _last_activity(session: Session, course_id: int) -> dict[tuple[str, int], da
 
 def queue_nudges(session: Session, now: datetime) -> int:
     """Queue a nudge to each member of every pair silent for its course's ``silence_days``. Commits per course."""
-    course_ids = (
-        session.execute(
-            select(Mentorship.course_id).where(Mentorship.ended_at.is_(None)).group_by(Mentorship.course_id)
+    course_ids = sorted(
+        set(
+            session.execute(
+                select(Mentorship.course_id).where(Mentorship.ended_at.is_(None)).group_by(Mentorship.course_id)
+            ).scalars()
         )
-        .scalars()
-        .all()
+        | set(
+            session.execute(
+                select(MentoringGroup.course_id)
+                .where(MentoringGroup.ended_at.is_(None))
+                .group_by(MentoringGroup.course_id)
+            ).scalars()
+        )
     )
+
     queued = 0
     for course_id in course_ids:
         days = course_settings(session, course_id).silence_days
@@ -60,6 +69,7 @@ def queue_nudges(session: Session, now: datetime) -> int:
                     key=f"{space.key}:{last.isoformat()}",
                     context={
                         "space": space.key,
+                        "kind": space.kind,
                         "partners": others,
                         "days": silent_days,
                         "role": member.role,
