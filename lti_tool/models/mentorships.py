@@ -100,12 +100,14 @@ SWITCH_STATUSES = ("pending", "approved", "declined")
 
 
 class SwitchRequest(Base):
-    """A mentee or mentor asking to end or change their pairing; the reason is for the coordinator only."""
+    """A mentee or mentor asking to end or change their pairing (``mentorship_id``) or to leave their group
+    (``group_id``); the reason is for the coordinator only."""
 
     __tablename__ = "switch_request"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mentorship_id: Mapped[int] = mapped_column(ForeignKey("mentorship.id", ondelete="CASCADE"), index=True)
+    mentorship_id: Mapped[int | None] = mapped_column(ForeignKey("mentorship.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_group.id", ondelete="CASCADE"), index=True)
     requested_by: Mapped[int] = mapped_column(ForeignKey("program_participant.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="pending")
@@ -113,7 +115,8 @@ class SwitchRequest(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
 
-    mentorship: Mapped[Mentorship] = relationship()
+    mentorship: Mapped[Mentorship | None] = relationship()
+    group: Mapped[MentoringGroup | None] = relationship()
     requester: Mapped[Participant] = relationship(foreign_keys=[requested_by])
 
 
@@ -133,11 +136,18 @@ class ProposedGroup(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     members: Mapped[list] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(10), default="proposed")
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_group.id", ondelete="CASCADE"))
+    """Set when the proposal adds people to an existing group (late joiners, someone who switched);
+    its current members are listed with ``"existing": true`` and stay as they are."""
 
     run: Mapped[MatchRun] = relationship(back_populates="groups")
 
     def ids(self, role: str | None = None) -> list[int]:
         return [int(m["participant_id"]) for m in self.members if role is None or m["role"] == role]
+
+    def new_ids(self) -> list[int]:
+        """Learners this proposal places (not the existing members of a group it adds to)."""
+        return [int(m["participant_id"]) for m in self.members if m["role"] != "mentor" and not m.get("existing")]
 
 
 class MentoringGroup(Base):

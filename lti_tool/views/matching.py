@@ -126,11 +126,12 @@ def _group_view(session, program, run, names: dict[int, str]) -> tuple[list[dict
     editor = groups_service.GroupEditor(session, program, run)
     shown = []
     for grp in run.groups:
-        approved = grp.name in editor.approved_names
+        approved = grp.id in editor.approved_ids
         members = []
         for m in grp.members:
             pid = int(m["participant_id"])
-            options = [] if approved or m["role"] == "mentor" else editor.options_for(pid)
+            existing = bool(m.get("existing"))
+            options = [] if approved or existing or m["role"] == "mentor" else editor.options_for(pid)
             reason = _reason(m.get("reason_parts") or [])
             if m.get("with") is not None and reason:
                 reason = _("with %(name)s: %(reason)s", name=names.get(int(m["with"]), "?"), reason=reason)
@@ -141,6 +142,7 @@ def _group_view(session, program, run, names: dict[int, str]) -> tuple[list[dict
                     "role": m["role"],
                     "score": float(m.get("score") or 0),
                     "reason": reason,
+                    "existing": existing,
                     "options": [_group_option(o, names) for o in options],
                 }
             )
@@ -151,6 +153,7 @@ def _group_view(session, program, run, names: dict[int, str]) -> tuple[list[dict
                 "score": grp.score,
                 "state": grp.state,
                 "approved": approved,
+                "joins": grp.group_id is not None,
                 "members": members,
             }
         )
@@ -234,6 +237,7 @@ def review():
         "switch-decline": _("The request was declined; the pairing continues."),
         "already": _("That request was already decided."),
         "late": _("Matches are proposed for the people who joined late. Everyone else keeps their match."),
+        "group-switch": _("They have left the group. If another group has room for them, it is proposed below."),
     }.get(request.args.get("done", ""))
     error = {
         "structure": _("This program cannot be matched with its current settings."),
@@ -244,7 +248,8 @@ def review():
     switches = matching_runs.pending_switches(session, g.course.id)
     switch_names = matching_runs.names(
         session,
-        {i for r in switches for i in (r.requested_by, r.mentorship.mentee_id, r.mentorship.mentor_id)},
+        {r.requested_by for r in switches}
+        | {i for r in switches if r.mentorship is not None for i in (r.mentorship.mentee_id, r.mentorship.mentor_id)},
     )
     late = matching_runs.late_joiners(session, program)
     db.session.commit()
@@ -288,7 +293,10 @@ def run() -> BaseResponse:
     program = service.get_or_create_program(session, g.course.id)
     late = request.form.get("scope") == "late"
     try:
-        if groups_service.is_group_program(program):
+        if groups_service.is_group_program(program) and late:
+            joiners = matching_runs.late_joiners(session, program)
+            groups_service.propose_joins(session, program, joiners, created_by=g.person.id)
+        elif groups_service.is_group_program(program):
             groups_service.run_group_matching(session, program, created_by=g.person.id)
         else:
             only = set(matching_runs.late_joiners(session, program)) if late else None
@@ -448,15 +456,26 @@ def history() -> str:
     session = db.session()
     ships = matching_runs.pairing_history(session, g.course.id)
     requests_by: dict[int, list] = {}
+    group_requests: dict[int, list] = {}
     for r in matching_runs.switch_requests(session, g.course.id):
-        requests_by.setdefault(r.mentorship_id, []).append(r)
+        if r.mentorship_id is not None:
+            requests_by.setdefault(r.mentorship_id, []).append(r)
+        elif r.group_id is not None:
+            group_requests.setdefault(r.group_id, []).append(r)
     groups = groups_service.all_groups(session, g.course.id)
     ids = {i for m in ships for i in (m.mentee_id, m.mentor_id)} | {
         m.participant_id for grp in groups for m in grp.members
     }
     names = matching_runs.names(session, ids)
     db.session.commit()
-    return render_template("matching/history.html", ships=ships, requests_by=requests_by, groups=groups, names=names)
+    return render_template(
+        "matching/history.html",
+        ships=ships,
+        requests_by=requests_by,
+        group_requests=group_requests,
+        groups=groups,
+        names=names,
+    )
 
 
 def _own_participant() -> Participant:
@@ -513,14 +532,25 @@ def decide_switch(request_id: int) -> BaseResponse:
         db.session.rollback()
         return redirect(tool_url("matching.review", done="already"))
     if decision == "approve":
-        # Propose a new mentor for the mentee of the ended pairing, moving nobody else.
+        # Propose a new mentor (or group) for the person who is now without one, moving nobody else.
         program = service.get_or_create_program(session, g.course.id)
         try:
             with session.begin_nested():
-                matching_runs.run_matching(
-                    session, program, created_by=g.person.id, only={decided.mentorship.mentee_id}
-                )
+                if decided.mentorship is not None:
+                    matching_runs.run_matching(
+                        session, program, created_by=g.person.id, only={decided.mentorship.mentee_id}
+                    )
+                elif decided.group is not None and groups_service.is_group_program(program):
+                    leaver = decided.requested_by
+                    roles = {m.participant_id: m.role for m in decided.group.members}
+                    if roles.get(leaver) != "mentor":
+                        groups_service.propose_joins(
+                            session, program, [leaver], created_by=g.person.id, exclude={leaver: {decided.group.id}}
+                        )
         except service.NotAllowed:
             pass  # the pairing still ends; the coordinator runs matching when the rules allow
+        if decided.group is not None:
+            db.session.commit()
+            return redirect(tool_url("matching.review", done="group-switch"))
     db.session.commit()
     return redirect(tool_url("matching.review", done="switch-" + decision))

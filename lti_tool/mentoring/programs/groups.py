@@ -141,7 +141,7 @@ def run_group_matching(session: Session, program: Program, *, created_by: int | 
     kept: list[ProposedGroup] = []
     for g in pinned:
         ids = g.ids()
-        if g.name in done:  # approved already: a pin is not carried past its approval
+        if g.name in done or g.group_id is not None:  # approved already, or an addition to a group
             continue
         if all(i in known for i in ids) and not any(i in in_group for i in g.ids("mentee") + g.ids("peer")):
             kept.append(g)
@@ -257,21 +257,21 @@ class GroupEditor:
         )
         self.forbidden = {(p.mentee_id, p.mentor_id) for p in run.pairs if p.state == "forbidden"}
         self.forbidden |= {(int(a), int(b)) for a, b in self.data.options.excluded_pairs}
-        self.approved_names = {g.name for g in all_groups(session, program.course_id) if g.source_run_id == run.id}
+        self.approved_ids = approved_proposals(session, run)
 
     def group(self, group_id: int) -> ProposedGroup:
         found = next((g for g in self.run.groups if g.id == group_id), None)
         if found is None:
             raise NotInProgram("That group is not part of this matching run.")
-        if found.name in self.approved_names:
+        if found.id in self.approved_ids:
             raise EditRefused("approved")
         return found
 
     def group_of(self, participant_id: int) -> ProposedGroup | None:
-        return next((g for g in self.run.groups if participant_id in g.ids("mentee") + g.ids("peer")), None)
+        return next((g for g in self.run.groups if participant_id in g.new_ids()), None)
 
     def mentor_load(self, mentor_id: int) -> int:
-        proposed = sum(len(g.ids("mentee")) for g in self.run.groups if mentor_id in g.ids("mentor"))
+        proposed = sum(len(g.new_ids()) for g in self.run.groups if mentor_id in g.ids("mentor"))
         return self.led[mentor_id] + proposed
 
     def _is_forbidden(self, a: int, b: int) -> bool:
@@ -318,7 +318,7 @@ class GroupEditor:
         current = self.group_of(participant_id)
         out = []
         for g in self.run.groups:
-            if g is current or g.name in self.approved_names:
+            if g is current or g.id in self.approved_ids:
                 continue
             try:
                 entry, soft = self.fit(participant_id, g)
@@ -331,7 +331,7 @@ class GroupEditor:
         group = self.group_of(participant_id)
         if group is None:
             return None
-        if group.name in self.approved_names:
+        if group.id in self.approved_ids:
             raise EditRefused("approved")
         group.members = [m for m in group.members if int(m["participant_id"]) != participant_id]
         if self.program.is_peer:
@@ -340,6 +340,8 @@ class GroupEditor:
         return group
 
     def _rescored_peer(self, entry: dict, group: ProposedGroup) -> dict:
+        if entry.get("existing"):
+            return entry
         pid = int(entry["participant_id"])
         others = [i for i in group.ids("peer") if i != pid]
         person = self.people.get(pid)
@@ -387,8 +389,8 @@ class GroupEditor:
 
     def _drop_empty(self) -> None:
         for g in list(self.run.groups):
-            if not g.ids("mentee") + g.ids("peer"):
-                for mentor in g.ids("mentor"):
+            if not g.new_ids():
+                for mentor in [] if g.group_id else g.ids("mentor"):
                     self.run.unmatched = [
                         *self.run.unmatched,
                         {"participant_id": mentor, "role": "mentor", "code": "not_needed", "params": {}},
@@ -408,26 +410,174 @@ def set_group_state(session: Session, run: MatchRun, group_id: int, state: str) 
 
 
 def approve_group_run(session: Session, run: MatchRun) -> list[MentoringGroup]:
-    """Create a ``MentoringGroup`` per proposed group (idempotent); returns the groups created."""
+    """Create a ``MentoringGroup`` per proposed new group, add the people proposed for existing groups.
+
+    Idempotent; returns the groups created or joined. A learner who meanwhile is in another active group is
+    not added twice; an addition to a group that has ended is skipped.
+    """
     existing = all_groups(session, run.course_id)
-    done = {g.name for g in existing if g.source_run_id == run.id}
+    by_id = {g.id: g for g in existing}
+    done = approved_proposals(session, run, existing)
     busy = {m.participant_id for g in existing if g.ended_at is None for m in g.current_members if m.role != "mentor"}
-    created = []
+    changed = []
     for proposal in run.groups:
-        if proposal.name in done:
+        if proposal.id in done:
             continue
-        learners = proposal.ids("mentee") + proposal.ids("peer")
+        learners = proposal.new_ids()
+        if proposal.group_id is not None:
+            group = by_id.get(proposal.group_id)
+            if group is None or group.ended_at is not None:
+                continue
+            rows = {m.participant_id: m for m in group.members}
+            for entry in proposal.members:
+                pid = int(entry["participant_id"])
+                if entry.get("existing") or entry["role"] == "mentor" or pid in busy:
+                    continue
+                if pid in rows:  # back in a group they had left
+                    rows[pid].left_at, rows[pid].joined_at = None, utcnow()
+                else:
+                    group.members.append(GroupMember(participant_id=pid, role=entry["role"]))
+                busy.add(pid)
+            changed.append(group)
+            continue
         if not learners or any(i in busy for i in learners):
             continue
         group = MentoringGroup(course_id=run.course_id, name=proposal.name, source_run_id=run.id)
         group.members = [GroupMember(participant_id=int(m["participant_id"]), role=m["role"]) for m in proposal.members]
         session.add(group)
-        created.append(group)
+        changed.append(group)
         busy |= set(learners)
     if run.status != "approved":
         run.status, run.approved_at = "approved", utcnow()
     session.flush()
-    return created
+    return changed
+
+
+def approved_proposals(session: Session, run: MatchRun, groups: list[MentoringGroup] | None = None) -> set[int]:
+    """Ids of the run's proposals that are approved: new groups created from it, additions made."""
+    groups = all_groups(session, run.course_id) if groups is None else groups
+    created = {g.name for g in groups if g.source_run_id == run.id}
+    current = {g.id: {m.participant_id for m in g.current_members} for g in groups}
+    out = set()
+    for proposal in run.groups:
+        if proposal.group_id is None:
+            if proposal.name in created:
+                out.add(proposal.id)
+        elif proposal.new_ids() and set(proposal.new_ids()) <= current.get(proposal.group_id, set()):
+            out.add(proposal.id)
+    return out
+
+
+def propose_joins(
+    session: Session,
+    program: Program,
+    participant_ids: Iterable[int],
+    *,
+    created_by: int | None = None,
+    exclude: dict[int, set[int]] | None = None,
+) -> MatchRun:
+    """Propose an existing group with room for each of these people (late joiners, someone who switched).
+
+    Nobody else moves: each person is added to the active group they fit best (a mentor with places left
+    and a group under its size; for peers, a pair or triad under its size) that the program's rules allow;
+    ``exclude`` maps a person to groups not to propose (the one they just left). Those who fit no group
+    are listed unmatched (``no_group_left``); running matching then forms new groups for them.
+    """
+    if not is_group_program(program):
+        raise NotAllowed("Only group and peer programs add people to groups.")
+    exclude = exclude or {}
+    data = matching_input(session, program)
+    people: dict[int, EngineParticipant] = {int(p.id): p for p in (*data.mentees, *data.mentors, *data.peers)}
+    current = active_groups(session, program.course_id)
+    in_group = {m.participant_id for g in current for m in g.current_members if m.role != "mentor"}
+    led = Counter(
+        m.participant_id
+        for g in current
+        for m in g.current_members
+        if m.role == "mentor"
+        for _x in [x for x in g.current_members if x.role == "mentee"]
+    )
+    from .matching_runs import latest_run, switched_pairs
+
+    previous = latest_run(session, program.course_id)
+    forbidden = {(p.mentee_id, p.mentor_id) for p in (previous.pairs if previous else []) if p.state == "forbidden"}
+    forbidden |= {(int(a), int(b)) for a, b in switched_pairs(session, program.course_id)}
+    w, o = data.weights, data.options
+    limit = max_members(program)
+    added: dict[int, list[dict]] = {}
+    unmatched: list[dict] = []
+    for pid in sorted(set(participant_ids)):
+        person = people.get(pid)
+        if person is None or pid in in_group:
+            continue
+        best: tuple[float, MentoringGroup, dict] | None = None
+        for g in current:
+            if g.id in exclude.get(pid, set()):
+                continue
+            learners = [m.participant_id for m in g.current_members if m.role != "mentor"]
+            learners += [int(e["participant_id"]) for e in added.get(g.id, [])]
+            mentors = [m.participant_id for m in g.current_members if m.role == "mentor"]
+            if len(learners) >= limit or any(
+                (pid, x) in forbidden or (x, pid) in forbidden for x in learners + mentors
+            ):
+                continue
+            if program.is_peer:
+                scores = [score_peers(person, people[x], w, o) for x in learners if x in people]
+                if not scores or any(s.violations for s in scores):
+                    continue
+                top = max(scores, key=lambda s: s.score)
+                other = top.mentor_id if top.mentee_id == person.id else top.mentee_id
+                entry = _member(pid, "peer", sum(s.score for s in scores), top.parts, int(other))
+            else:
+                if not mentors or any(m not in people or led[m] >= people[m].capacity for m in mentors):
+                    continue
+                scores = [score_pair(person, people[m], w, o) for m in mentors]
+                if any(s.violations for s in scores):
+                    continue
+                top = max(scores, key=lambda s: s.score)
+                entry = _member(pid, "mentee", top.score, top.parts)
+            if best is None or float(entry["score"]) > best[0]:
+                best = (float(entry["score"]), g, entry)
+        if best is None:
+            unmatched.append(
+                {
+                    "participant_id": pid,
+                    "role": "peer" if program.is_peer else "mentee",
+                    "code": "no_group_left",
+                    "params": {},
+                }
+            )
+            continue
+        _score, group, entry = best
+        added.setdefault(group.id, []).append(entry)
+        for m in group.current_members:
+            if m.role == "mentor":
+                led[m.participant_id] += 1
+    run = MatchRun(course_id=program.course_id, mode=run_mode(program), status="proposed", created_by=created_by)
+    by_id = {g.id: g for g in current}
+    proposals = []
+    for group_id, entries in added.items():
+        group = by_id[group_id]
+        members = [
+            {"participant_id": m.participant_id, "role": m.role, "score": 0.0, "reason_parts": [], "existing": True}
+            for m in sorted(group.current_members, key=lambda m: (m.role != "mentor", m.id))
+        ] + entries
+        proposals.append(
+            ProposedGroup(
+                name=group.name, group_id=group.id, score=_group_score(entries), members=members, state="proposed"
+            )
+        )
+    run.groups = proposals
+    run.unmatched = unmatched
+    run.total_mentees = len(set(participant_ids))
+    run.pairs = [
+        ProposedPair(mentee_id=a, mentor_id=b, score=0.0, reason_parts=[], state="forbidden")
+        for a, b in sorted(forbidden)
+    ]
+    _totals(run)
+    session.add(run)
+    session.flush()
+    return run
 
 
 def approved_group_names(session: Session, run: MatchRun) -> set[str]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ...models import MatchRun, Membership, Mentorship, Participant, Person, Program, ProposedPair, SwitchRequest
 from ...models.base import utcnow
+from ...models.mentorships import MentoringGroup
 from ..matching import Assignment, MatchingError, Mode, match
 from .errors import NotAllowed, NotInProgram
 from .matching_input import matching_input
@@ -272,26 +273,47 @@ def request_switch(session: Session, participant: Participant, reason: str) -> S
     if len(reason) > REASON_MAX:
         raise NotAllowed(N_("Keep the reason under 2,000 characters."))
     mentorship = active_mentorship_of(session, participant)
+    group = None
     if mentorship is None:
-        raise NotAllowed(N_("You have no pairing to change."))
-    pending = session.execute(
-        select(SwitchRequest).where(SwitchRequest.mentorship_id == mentorship.id, SwitchRequest.status == "pending")
-    ).scalar_one_or_none()
+        from .groups import groups_of
+
+        found = groups_of(session, participant)
+        group = found[0] if found else None
+        if group is None:
+            raise NotAllowed(N_("You have no pairing to change."))
+    query = select(SwitchRequest).where(SwitchRequest.status == "pending")
+    if mentorship is not None:
+        query = query.where(SwitchRequest.mentorship_id == mentorship.id)
+    elif group is not None:
+        query = query.where(SwitchRequest.group_id == group.id, SwitchRequest.requested_by == participant.id)
+    pending = session.execute(query).scalar_one_or_none()
     if pending is not None:
         raise NotAllowed(N_("A request to change this pairing is already waiting for the coordinator."))
-    request = SwitchRequest(mentorship_id=mentorship.id, requested_by=participant.id, reason=reason)
+    request = SwitchRequest(
+        mentorship_id=mentorship.id if mentorship is not None else None,
+        group_id=group.id if group is not None else None,
+        requested_by=participant.id,
+        reason=reason,
+    )
     session.add(request)
     session.flush()
     return request
 
 
+def _in_course(course_id: int):
+    """Switch requests of this course: about one of its pairings or one of its groups."""
+    return (
+        select(SwitchRequest)
+        .outerjoin(Mentorship, Mentorship.id == SwitchRequest.mentorship_id)
+        .outerjoin(MentoringGroup, MentoringGroup.id == SwitchRequest.group_id)
+        .where((Mentorship.course_id == course_id) | (MentoringGroup.course_id == course_id))
+    )
+
+
 def pending_switches(session: Session, course_id: int) -> list[SwitchRequest]:
     return list(
         session.execute(
-            select(SwitchRequest)
-            .join(Mentorship, Mentorship.id == SwitchRequest.mentorship_id)
-            .where(Mentorship.course_id == course_id, SwitchRequest.status == "pending")
-            .order_by(SwitchRequest.created_at)
+            _in_course(course_id).where(SwitchRequest.status == "pending").order_by(SwitchRequest.created_at)
         ).scalars()
     )
 
@@ -299,12 +321,11 @@ def pending_switches(session: Session, course_id: int) -> list[SwitchRequest]:
 def decide_switch(
     session: Session, course_id: int, request_id: int, *, approve: bool, decided_by: int | None
 ) -> SwitchRequest:
-    """Approve (the pairing ends; the next run may re-match the people, never with each other) or decline."""
-    request = session.execute(
-        select(SwitchRequest)
-        .join(Mentorship, Mentorship.id == SwitchRequest.mentorship_id)
-        .where(SwitchRequest.id == request_id, Mentorship.course_id == course_id)
-    ).scalar_one_or_none()
+    """Approve (the pairing ends; the next run may re-match the people, never with each other) or decline.
+
+    For a group, approval takes the requester out of the group (``left_at``); the group goes on.
+    """
+    request = session.execute(_in_course(course_id).where(SwitchRequest.id == request_id)).scalar_one_or_none()
     if request is None:
         raise NotInProgram("No such request in this course.")
     if request.status != "pending":
@@ -312,8 +333,12 @@ def decide_switch(
     request.status = "approved" if approve else "declined"
     request.decided_at = utcnow()
     request.decided_by = decided_by
-    if approve and request.mentorship.ended_at is None:
+    if approve and request.mentorship is not None and request.mentorship.ended_at is None:
         request.mentorship.ended_at = request.decided_at
+    if approve and request.group is not None:
+        for member in request.group.members:
+            if member.participant_id == request.requested_by and member.left_at is None:
+                member.left_at = request.decided_at
     session.flush()
     return request
 
@@ -364,14 +389,7 @@ def pairing_history(session: Session, course_id: int) -> list[Mentorship]:
 
 
 def switch_requests(session: Session, course_id: int) -> list[SwitchRequest]:
-    return list(
-        session.execute(
-            select(SwitchRequest)
-            .join(Mentorship, Mentorship.id == SwitchRequest.mentorship_id)
-            .where(Mentorship.course_id == course_id)
-            .order_by(SwitchRequest.created_at)
-        ).scalars()
-    )
+    return list(session.execute(_in_course(course_id).order_by(SwitchRequest.created_at)).scalars())
 
 
 def switched_pairs(session: Session, course_id: int) -> set[tuple[str, str]]:
