@@ -668,3 +668,27 @@ def test_choosing_the_checkpoint_later_grades_the_answers_already_submitted(live
         )
         db.session.remove()
     assert sorted(versions) == [1, 1]
+
+
+def test_two_participation_activities_recompute_in_their_own_jobs(live):
+    """Recomputing two participation activities of one course starts one job each (not the other's), and
+    each column gets its own scores."""
+    from .test_space_support import pair_course, start_pair_thread
+
+    course = pair_course(live, pairs=1)
+    pair = course.pairs[0]
+    start_pair_thread(pair.mentor, pair, "Hello", "First message")
+    first = create_participation(course.coordinator, "Participation A", target_posts="1")
+    second = create_participation(course.coordinator, "Participation B", target_posts="2")
+    jobs = []
+    for activity_id in (first, second):
+        started = course.coordinator.post(f"/activities/{activity_id}/recompute")
+        jobs.append(int(location(started).split("job=")[1].split("&")[0].split("#")[0]))
+    assert jobs[0] != jobs[1]
+    assert all(wait_for_job(live, j).status == "succeeded" for j in jobs)
+    deliver(live)
+    mentor = student_name(live, pair.mentor_sub)
+    assert gradebook_cell(live, course.context_id, "Participation A", mentor).startswith("10.0 / 10.0")
+    assert gradebook_cell(live, course.context_id, "Participation B", mentor).startswith("5.0 / 10.0")
+    page = course.coordinator.get(f"/activities/{second}", job=str(jobs[0]))
+    assert page.status == 200 and "data-job-message" not in page.text  # another activity's job is not shown

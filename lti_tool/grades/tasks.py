@@ -13,8 +13,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..extensions import db
 from ..jobs import N_, JobContext, JobFailure, enqueue, fail_if_abandoned, job
 from ..models import Course, Job
+from ..models.jobs import ACTIVE_STATUSES
 from .activities import ActivityError, recompute_participation
 from .delivery import DeliveryReport, deliver_pending
 from .errors import NotInCourse
@@ -54,7 +56,7 @@ def request_delivery(course: Course, created_by: int | None = None) -> Job:
     return enqueue(KIND, course.id, created_by=created_by)
 
 
-@job(PARTICIPATION_KIND, unique_per_course=True)
+@job(PARTICIPATION_KIND)
 def compute_participation(ctx: JobContext, activity_id: int) -> dict[str, Any]:
     """Job ``grades.participation``: recompute a participation activity, committing every chunk of people,
     then deliver the changed scores (in this job: no second job to wait for)."""
@@ -87,14 +89,30 @@ def compute_participation(ctx: JobContext, activity_id: int) -> dict[str, Any]:
 
 
 def request_participation(course: Course, activity_id: int, created_by: int | None = None) -> Job:
-    """Start recomputing a participation activity (or return the job already queued or running). Commits."""
+    """Start recomputing a participation activity, or return the job already queued or running for that
+    activity (another activity of the course gets its own job). Commits."""
+    session = db.session()
+    for job_row in session.execute(
+        select(Job)
+        .where(Job.course_id == course.id, Job.kind == PARTICIPATION_KIND, Job.status.in_(ACTIVE_STATUSES))
+        .order_by(Job.id.desc())
+    ).scalars():
+        if (job_row.params or {}).get("activity_id") == activity_id:
+            job_row = fail_if_abandoned(session, job_row)
+            if job_row.is_active:
+                session.commit()
+                return job_row
     return enqueue(PARTICIPATION_KIND, course.id, created_by=created_by, activity_id=activity_id)
 
 
-def participation_job(session: Session, course_id: int, job_id: int | None = None) -> Job | None:
-    """The course's participation job ``job_id``, or its latest one (for the page showing progress)."""
+def participation_job(
+    session: Session, course_id: int, job_id: int | None = None, activity_id: int | None = None
+) -> Job | None:
+    """The course's participation job ``job_id``, or the activity's latest one (for the page showing progress)."""
     query = select(Job).where(Job.course_id == course_id, Job.kind == PARTICIPATION_KIND)
     if job_id is not None:
         query = query.where(Job.id == job_id)
-    job = session.execute(query.order_by(Job.id.desc()).limit(1)).scalar_one_or_none()
-    return fail_if_abandoned(session, job) if job is not None else None
+    for found in session.execute(query.order_by(Job.id.desc()).limit(50)).scalars():
+        if activity_id is None or (found.params or {}).get("activity_id") == activity_id:
+            return fail_if_abandoned(session, found)
+    return None

@@ -233,7 +233,7 @@ def _render_show(activity: GradableActivity, *, status: int = 200, grade_errors=
     }.get(request.args.get("notice", ""))
     job: Job | None = None
     if activity.rule == ScoringRule.PARTICIPATION.value:
-        job = participation_job(db.session(), g.course.id, request.args.get("job", type=int))
+        job = participation_job(db.session(), g.course.id, request.args.get("job", type=int), activity.id)
     return (
         render_template(
             "activities/show.html",
