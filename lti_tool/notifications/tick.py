@@ -1,4 +1,5 @@
-"""One notifications tick: compute what is due (digests, nudges, reminders), queue it, deliver the outbox.
+"""One notifications tick: compute what is due (digests, nudges, meeting and evaluation reminders), queue
+it, deliver the outbox.
 
 Safe to run anywhere and often: as the ``notifications.tick`` job (in-process thread pool or RQ), from
 ``flask notifications run`` (cron), or from the in-process timer (:mod:`.scheduler`). Two ticks at once
@@ -30,15 +31,18 @@ class TickReport:
     digests: int = 0
     nudges: int = 0
     reminders: int = 0
+    evaluation_reminders: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"digests": self.digests, "nudges": self.nudges, "reminders": self.reminders} | self.delivery.as_dict()
+        counts = {"digests": self.digests, "nudges": self.nudges, "reminders": self.reminders}
+        return counts | {"evaluation_reminders": self.evaluation_reminders} | self.delivery.as_dict()
 
     def line(self) -> str:
         d = self.delivery
         return (
-            f"queued {self.digests} digests, {self.nudges} nudges, {self.reminders} reminders; "
+            f"queued {self.digests} digests, {self.nudges} nudges, {self.reminders} meeting reminders, "
+            f"{self.evaluation_reminders} evaluation reminders; "
             f"sent {d.sent}, skipped {d.skipped}, retrying {d.retried}, failed {d.failed}"
         )
 
@@ -47,6 +51,7 @@ def compute(session: Session, config: Mapping[str, Any], now: datetime) -> TickR
     """Queue every digest, nudge and reminder due at ``now`` (no sending)."""
     report = TickReport()
     report.reminders = queue_reminders(session, now)
+    report.evaluation_reminders = _evaluation_reminders(session, now)
     from ..mentoring.evaluations.reminders import queue_evaluation_reminders
 
     report.reminders += queue_evaluation_reminders(session, now)
@@ -54,6 +59,17 @@ def compute(session: Session, config: Mapping[str, Any], now: datetime) -> TickR
     report.nudges = queue_nudges(session, now)
     report.digests = queue_digests(session, now, digest_hour=int(config.get("NOTIFY_DIGEST_HOUR", 8)))
     return report
+
+
+def _evaluation_reminders(session: Session, now: datetime) -> int:
+    """Checkpoint reminders of :mod:`lti_tool.mentoring.evaluations.reminders` (they use ``notify``)."""
+    try:
+        from ..mentoring.evaluations.reminders import queue_evaluation_reminders
+    except ImportError:  # pragma: no cover - a version without evaluations
+        return 0
+    queued = queue_evaluation_reminders(session, now)
+    session.commit()
+    return queued
 
 
 def run_tick(
