@@ -8,6 +8,7 @@ from lti_tool.mentoring import spaces
 from lti_tool.models.mentorships import GroupMember, MentoringGroup
 
 from .support.browser import Page
+from .support.demo import people
 from .test_program_support import (
     enter,
     form_action,
@@ -198,3 +199,101 @@ def test_peer_triads_run_and_approve(live, browser):
     # A new run leaves people in groups alone (nobody left to place).
     rerun = _post(coordinator, approved, "/matching/run")
     assert rerun.status == 200 and not _groups(rerun)
+
+
+def test_group_member_leaves_for_another_group_and_late_joiner_joins_one(live, browser):
+    """A mentee asks to change group; approving it takes them out and proposes another group with room,
+    nobody else moves. Someone who enrols later is proposed into an existing group with room."""
+    tags = "research methods\ncareer planning"
+    course, coordinator, token = _group_program(
+        live, browser, n_students=6, structure="group", group_size="3", goal_tags=tags, expertise_tags=tags
+    )
+    for index, expertise in ((0, "research methods"), (1, "career planning")):
+        student, student_token = enter(live, course, course.students[index])
+        page = open_page(student, "/program/profile", student_token)
+        saved = submit(
+            student, page, "/program/profile", offer_mentor="1", capacity="3", time_zone="UTC", expertise=[expertise]
+        )
+        assert saved.status == 200, saved.text[:1500]
+    mentors_page = open_page(coordinator, "/program/mentors", token)
+    ids = {}
+    for index in (0, 1):
+        ids[index] = participant_of(live, course.context_id, course.students[index]).id
+        mentors_page = _post(coordinator, mentors_page, f"/program/mentors/{ids[index]}/decision", decision="approve")
+    for index, goal in (
+        (2, "research methods"),
+        (3, "research methods"),
+        (4, "career planning"),
+        (5, "career planning"),
+    ):
+        student, student_token = enter(live, course, course.students[index])
+        page = open_page(student, "/program/profile", student_token)
+        assert submit(student, page, "/program/profile", time_zone="UTC", goals=[goal]).status == 200
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    run_id = ran.soup.find(id="run")["data-run"]
+    _post(coordinator, ran, f"/matching/runs/{run_id}/approve")
+    with live.app.app_context():
+        groups = {
+            g.id: sorted(m.participant_id for m in g.current_members)
+            for g in db.session.query(MentoringGroup).filter_by(source_run_id=int(run_id))
+        }
+        db.session.remove()
+    mover = participant_of(live, course.context_id, course.students[2]).id
+    (old_group,) = [gid for gid, members in groups.items() if mover in members]
+    (new_group,) = [gid for gid in groups if gid != old_group]
+    assert ids[0] in groups[old_group] and ids[1] in groups[new_group]
+
+    # The mentee asks to change group from the home card; only the coordinator reads the reason.
+    student, student_token = enter(live, course, course.students[2])
+    home = open_page(student, "/space/", student_token)
+    link = home.soup.find(id="ask-group-switch")
+    assert link is not None, home.text[:2000]
+    form_page = Page(student.http.get(student.tool_url + link["href"], timeout=30))
+    sent = submit(student, form_page, "/matching/switch", reason="I would rather work on my career plans.")
+    assert sent.status == 200 and sent.soup.find(id="switch-sent"), sent.text[:1500]
+
+    review = open_page(coordinator, "/matching/", token)
+    row = review.soup.select_one("#switch-table tbody tr")
+    assert "I would rather work on my career plans." in row.get_text() and "Leave Group" in row.get_text()
+    decided = _post(coordinator, review, f"/matching/switches/{row['id'].split('-')[1]}", decision="approve")
+    assert "They have left the group." in decided.text, decided.text[:2000]
+    (proposal,) = _groups(decided)
+    assert "adds people to this existing group" in proposal.get_text()
+    new_rows = [tr for tr in proposal.select("tbody tr") if "already in the group" not in tr.get_text()]
+    assert [tr["id"] for tr in new_rows] == [f"member-{mover}"]
+    approved = _post(coordinator, decided, f"/matching/runs/{decided.soup.find(id='run')['data-run']}/approve")
+    assert "Groups approved." in approved.text
+    with live.app.app_context():
+        now = {
+            g.id: sorted(m.participant_id for m in g.current_members)
+            for g in db.session.query(MentoringGroup).filter(MentoringGroup.id.in_(list(groups)))
+        }
+        db.session.remove()
+    assert now[old_group] == sorted(set(groups[old_group]) - {mover})
+    assert now[new_group] == sorted({*groups[new_group], mover}), "only the mover moved"
+    history = open_page(coordinator, "/matching/history", token)
+    assert "asked to leave (approved): I would rather work on my career plans." in history.text
+
+    # A late joiner: offered on the review page, proposed into the group with room, nobody else moves.
+    from lti_tool.sandbox.seed import create_course
+
+    with live.app.app_context():
+        create_course(db.session, course.context_id, len(course.students) + 1)
+        db.session.remove()
+    (newcomer,) = sorted(set(people(live.app, "student", course.context_id)) - set(course.students))
+    enter(live, course, newcomer)
+    review = open_page(coordinator, "/matching/", token)
+    assert "1 person joined after matching" in review.soup.find(id="late-joiners").get_text()
+    proposed = _post(coordinator, review, "/matching/run", scope="late")
+    (proposal,) = _groups(proposed)
+    assert proposal["id"] and "adds people to this existing group" in proposal.get_text()
+    _post(coordinator, proposed, f"/matching/runs/{proposed.soup.find(id='run')['data-run']}/approve")
+    joined = participant_of(live, course.context_id, newcomer).id
+    with live.app.app_context():
+        after = {
+            g.id: sorted(m.participant_id for m in g.current_members)
+            for g in db.session.query(MentoringGroup).filter(MentoringGroup.id.in_(list(groups)))
+        }
+        db.session.remove()
+    assert after[old_group] == sorted({*now[old_group], joined}), "the group with room takes the newcomer"
+    assert after[new_group] == now[new_group]
