@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import and_, false, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from ..models import Course, Membership, Person, ResourceLink, utcnow
@@ -55,18 +55,27 @@ def _assign(obj: object, field: str, value: object) -> None:
         setattr(obj, field, value)
 
 
+# Person, course, membership and resource link in one query, built once (bound parameters :platform_id,
+# :sub, :context_id, :link_id). A launch without a resource link binds NULL, which matches no link.
+_RETURNING = (
+    select(Person, Course, Membership, ResourceLink)
+    .select_from(Person)
+    .join(Course, and_(Course.platform_id == Person.platform_id, Course.context_id == bindparam("context_id")))
+    .outerjoin(Membership, and_(Membership.course_id == Course.id, Membership.person_id == Person.id))
+    .outerjoin(
+        ResourceLink,
+        and_(ResourceLink.course_id == Course.id, ResourceLink.resource_link_id == bindparam("link_id")),
+    )
+    .where(Person.platform_id == bindparam("platform_id"), Person.sub == bindparam("sub"))
+)
+
+
 def _returning(
     session: Session, platform: HasId, sub: str, context_id: str, link_id: str | None
 ) -> tuple[Person | None, Course | None, Membership | None, ResourceLink | None]:
     """Person, course, membership and resource link in one query: a returning user's launch needs no more."""
-    link_match = ResourceLink.resource_link_id == link_id if link_id is not None else false()
     row = session.execute(
-        select(Person, Course, Membership, ResourceLink)
-        .select_from(Person)
-        .join(Course, and_(Course.platform_id == Person.platform_id, Course.context_id == context_id))
-        .outerjoin(Membership, and_(Membership.course_id == Course.id, Membership.person_id == Person.id))
-        .outerjoin(ResourceLink, and_(ResourceLink.course_id == Course.id, link_match))
-        .where(Person.platform_id == platform.id, Person.sub == sub)
+        _RETURNING, {"platform_id": platform.id, "sub": sub, "context_id": context_id, "link_id": link_id}
     ).first()
     if row is None:
         return None, None, None, None

@@ -9,6 +9,11 @@ pylti1p3's stock ``MessageLaunch.validate`` keeps nonces without consuming them 
 accepted), only warns about ``aud`` as a list, accepts any ``alg`` the JWKS names, and does not require
 ``exp``/``iat``; we validate here and hand the verified body to pylti1p3 for its service helpers (deep
 linking, AGS, NRPS).
+
+The token is parsed once (strict base64url, JSON objects), its RS256 signature verified over the exact
+signing input with the platform's key (``cryptography``, as PyJWT does), then every claim is checked below.
+PyJWT's ``jwt.decode`` did the same work with two more parses and a per-character alphabet scan in Python,
+which was a sixth of a launch's server time.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import binascii
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -27,6 +33,10 @@ from typing import Any
 
 import jwt
 import requests
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.registration import Registration
 from pylti1p3.request import Request
@@ -139,6 +149,10 @@ class PlatformKeys:
             key = jwt.PyJWK(jwk, algorithm="RS256").key
         except jwt.PyJWTError as err:
             raise InvalidToken(N_("The platform key for this launch cannot be read."), detail=f"kid={kid}") from err
+        if isinstance(key, RSAPrivateKey):  # a JWKS that (wrongly) publishes private parameters
+            key = key.public_key()
+        if not isinstance(key, RSAPublicKey):
+            raise InvalidToken(N_("The platform key for this launch is not an RS256 RSA key."), detail=f"kid={kid}")
         _PARSED_KEYS[(url, kid)] = (key, time.monotonic() + self.ttl)
         return key
 
@@ -153,26 +167,51 @@ def _fetch_lock(url: str) -> threading.Lock:
         return _FETCH_LOCKS.setdefault(url, threading.Lock())
 
 
-def _b64_json(segment: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
-def _unverified_parts(id_token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and claims before the signature is checked: only to find the registration and key.
+def _b64url(segment: str) -> bytes:
+    """Strict base64url (RFC 7515 §2): the URL-safe alphabet only, canonical; trailing ``=`` tolerated as
+    PyJWT tolerates it (some issuers pad)."""
+    body = segment.rstrip("=")
+    padded = len(segment) - len(body)
+    if padded > 2 or (padded and len(segment) % 4) or len(body) % 4 == 1 or not _BASE64URL.fullmatch(body):
+        raise ValueError("not base64url")
+    raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    if base64.urlsafe_b64encode(raw).rstrip(b"=") != body.encode():
+        raise ValueError("not canonical base64url")
+    return raw
 
-    Plain base64/JSON: PyJWT's unverified decode parses the whole token twice more, which was a quarter of
-    a launch's time. The signature and every claim are then checked by ``jwt.decode`` with the key.
-    """
+
+@dataclass(frozen=True)
+class _Token:
+    """A compact JWS split and decoded once; nothing in it is trusted until the signature is verified."""
+
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+def _parse(id_token: str) -> _Token:
     parts = id_token.split(".")
     if len(parts) != 3:
         raise InvalidToken(N_("The id_token is not a JSON Web Token."))
     try:
-        header, body = _b64_json(parts[0]), _b64_json(parts[1])
-    except (ValueError, binascii.Error) as err:
+        header, claims = json.loads(_b64url(parts[0])), json.loads(_b64url(parts[1]))
+        signature = _b64url(parts[2])
+    except (ValueError, RecursionError, binascii.Error) as err:
         raise InvalidToken(N_("The id_token could not be decoded."), detail=str(err)) from err
-    if not isinstance(header, dict) or not isinstance(body, dict):
+    if not isinstance(header, dict) or not isinstance(claims, dict):
         raise InvalidToken(N_("The id_token could not be decoded."))
-    return header, body
+    return _Token(header, claims, (parts[0] + "." + parts[1]).encode("ascii"), signature)
+
+
+def _numeric_date(claims: Mapping[str, Any], name: str) -> float:
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidToken("The id_token's times (exp, iat, nbf) must be numbers of seconds.", detail=name)
+    return float(value)
 
 
 def _client_id_of(body: Mapping[str, Any]) -> str:
@@ -217,12 +256,16 @@ class LaunchValidator:
         if not state:
             raise InvalidState("The launch has no state parameter.")
 
-        header, unverified = _unverified_parts(id_token)
+        token = _parse(id_token)
+        header, unverified = token.header, token.claims
         if header.get("alg") not in ALLOWED_ALGORITHMS:
             raise InvalidToken(f"The id_token is signed with '{header.get('alg')}'; LTI 1.3 requires RS256.")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise InvalidToken("The id_token header has no key id (kid).")
+        if "crit" in header or header.get("b64", True) is not True:
+            # No JWS extension is understood here, so none may be critical (RFC 7515 §4.1.11).
+            raise InvalidToken("The id_token uses JWS header extensions this tool does not support.")
         iss = unverified.get("iss")
         if not isinstance(iss, str) or not iss:
             raise InvalidToken("The id_token has no issuer (iss).")
@@ -234,7 +277,7 @@ class LaunchValidator:
         if not platform.is_active:
             raise DisabledPlatform(detail=f"issuer={iss} client_id={client_id}")
 
-        body = self._verified_body(id_token, platform, kid)
+        body = self._verified_body(token, platform, kid)
         message_type = c.check_message_claims(body)
         target = body.get(c.TARGET_LINK_URI)
         if isinstance(target, str) and not self.settings.is_own_url(target):
@@ -255,47 +298,41 @@ class LaunchValidator:
             launch_id=launch_id, platform=platform, deployment=deployment, body=body, message_type=message_type
         )
 
-    def _verified_body(self, id_token: str, platform: PlatformInfo, kid: str) -> dict[str, Any]:
+    def _verified_body(self, token: _Token, platform: PlatformInfo, kid: str) -> dict[str, Any]:
         public_key = self.keys.key_for(platform.jwks_url, kid)
         try:
-            body = jwt.decode(
-                id_token,
-                public_key,
-                algorithms=ALLOWED_ALGORITHMS,
-                audience=platform.client_id,
-                issuer=platform.issuer,
-                leeway=self.settings.leeway,
-                options={"require": ["exp", "iat", "iss", "aud", "nonce"], "verify_aud": False},
-            )
-        except jwt.ExpiredSignatureError as err:
-            raise InvalidToken(
-                "The launch token has expired.",
-                hint="Open the tool again. If this repeats, check that the LMS server's clock is correct.",
-            ) from err
-        except jwt.ImmatureSignatureError as err:
-            raise InvalidToken(
-                "The launch token was issued in the future.",
-                hint="Check that the LMS server's clock is correct.",
-            ) from err
-        except jwt.MissingRequiredClaimError as err:
-            raise InvalidToken(f"The id_token has no '{err.claim}' claim.") from err
-        except jwt.InvalidIssuerError as err:
-            raise InvalidToken("The id_token issuer does not match the registration.") from err
-        except (jwt.InvalidSignatureError, jwt.DecodeError) as err:
+            public_key.verify(token.signature, token.signing_input, padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature as err:
             raise InvalidToken(
                 "The launch token's signature is not valid.",
                 hint="Check the platform's public keyset (JWKS) URL registered for this LMS.",
             ) from err
-        except jwt.PyJWTError as err:
-            raise InvalidToken("The id_token is not valid.", detail=str(err)) from err
-        # aud checked by hand: PyJWT rejects a list audience that holds more than our client id.
+        body = token.claims
+        for claim in ("exp", "iat", "iss", "aud", "nonce"):
+            if body.get(claim) is None:
+                raise InvalidToken(f"The id_token has no '{claim}' claim.")
+        if body["iss"] != platform.issuer:
+            raise InvalidToken("The id_token issuer does not match the registration.")
+        # aud checked by hand: a list audience may hold more than our client id (with azp naming us).
         if _client_id_of(body) != platform.client_id:
             raise InvalidToken("The id_token was issued for another client id.")
-        iat = body["iat"]
-        if not isinstance(iat, int | float) or iat > time.time() + self.settings.leeway:
-            raise InvalidToken("The id_token's issued-at time (iat) is invalid or in the future.")
-        if iat < time.time() - self.settings.max_token_age:
+        now, leeway = time.time(), self.settings.leeway
+        if _numeric_date(body, "exp") <= now - leeway:
+            raise InvalidToken(
+                "The launch token has expired.",
+                hint="Open the tool again. If this repeats, check that the LMS server's clock is correct.",
+            )
+        iat = _numeric_date(body, "iat")
+        if iat > now + leeway or ("nbf" in body and _numeric_date(body, "nbf") > now + leeway):
+            raise InvalidToken(
+                "The launch token was issued in the future.",
+                hint="Check that the LMS server's clock is correct.",
+            )
+        if iat < now - self.settings.max_token_age:
             raise InvalidToken("The id_token was issued too long ago.", hint="Open the tool again from the course.")
+        for claim in ("sub", "jti"):
+            if claim in body and not isinstance(body[claim], str):
+                raise InvalidToken("The id_token is not valid.", detail=f"{claim} is not a string")
         if not isinstance(body["nonce"], str) or not body["nonce"]:
             raise InvalidClaims("The id_token's nonce is not a string.")
         return body

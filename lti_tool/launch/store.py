@@ -7,13 +7,14 @@ Redis when ``REDIS_URL`` is set, the database otherwise; never process memory. `
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -57,6 +58,29 @@ class RedisStore:
         self.client.delete(self.prefix + key)
 
 
+class _Statements:
+    """The store's statements, built once per engine: building a statement costs more than running it.
+
+    Values are bound parameters (``:k``, ``:v``, ``:exp``, ``:now``); SQLAlchemy caches each compiled form.
+    """
+
+    def __init__(self, insert: Any) -> None:
+        key, value, expires_at = LaunchValue.key, LaunchValue.value, LaunchValue.expires_at
+        live = expires_at > bindparam("now")
+        self.get = select(value).where(key == bindparam("k"), live)
+        upsert = insert(LaunchValue).values(key=bindparam("k"), value=bindparam("v"), expires_at=bindparam("exp"))
+        taken_over = {"value": upsert.excluded.value, "expires_at": upsert.excluded.expires_at}
+        self.set = upsert.on_conflict_do_update(index_elements=[key], set_=taken_over)
+        # Take over the key only when the row there has expired; a live row means "already present".
+        # RETURNING rather than rowcount: psycopg reports -1 for an upsert's rowcount.
+        self.add = upsert.on_conflict_do_update(
+            index_elements=[key], set_=taken_over, where=expires_at <= bindparam("now")
+        ).returning(key)
+        self.consume = delete(LaunchValue).where(key == bindparam("k"), live).returning(value)
+        self.delete = delete(LaunchValue).where(key == bindparam("k"))
+        self.sweep = delete(LaunchValue).where(expires_at <= bindparam("now"))
+
+
 class DatabaseStore:
     """Uses its own one-statement transactions so it never touches the request's unit of work.
 
@@ -67,16 +91,18 @@ class DatabaseStore:
 
     SWEEP_EVERY = 500
 
-    def __init__(self, engine: Engine, session: Session | None = None) -> None:
+    def __init__(self, engine: Engine, session: Session | None = None, parent: DatabaseStore | None = None) -> None:
         self.engine = engine
         self.session = session
-        self._insert = _dialect_insert(engine)
-        self._writes = 0
+        # A store used ``within`` a session shares its parent's statements and write count (so the sweep
+        # also runs when every write goes through a launch's transaction).
+        self._sql: _Statements = parent._sql if parent else _Statements(_dialect_insert(engine))
+        self._writes: itertools.count[int] = parent._writes if parent else itertools.count(1)
 
     def within(self, session: Session) -> DatabaseStore:
         """The same store writing inside ``session``'s transaction: the caller's commit makes the writes
         permanent and a rollback undoes them (a launch records its nonce with the identity it syncs)."""
-        return DatabaseStore(self.engine, session)
+        return DatabaseStore(self.engine, session, self)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -88,60 +114,40 @@ class DatabaseStore:
 
     def get(self, key: str) -> Any | None:
         with self._transaction() as conn:
-            row = conn.execute(
-                select(LaunchValue.value).where(LaunchValue.key == key, LaunchValue.expires_at > utcnow())
-            ).first()
+            row = conn.execute(self._sql.get, {"k": key, "now": utcnow()}).first()
         return None if row is None else row[0]
 
     def set(self, key: str, value: Any, ttl: int) -> None:
-        stmt = self._insert(LaunchValue).values(key=key, value=value, expires_at=self._expiry(ttl))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[LaunchValue.key],
-            set_={"value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at},
-        )
-        self._write(stmt)
+        self._write(self._sql.set, {"k": key, "v": value, "exp": self._expiry(ttl)})
 
     def add(self, key: str, value: Any, ttl: int) -> bool:
-        stmt = self._insert(LaunchValue).values(key=key, value=value, expires_at=self._expiry(ttl))
-        # Take over the key only when the row there has expired; a live row means "already present".
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[LaunchValue.key],
-            set_={"value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at},
-            where=LaunchValue.expires_at <= utcnow(),
-        )
-        # RETURNING rather than rowcount: psycopg reports -1 for an upsert's rowcount.
+        params = {"k": key, "v": value, "exp": self._expiry(ttl), "now": utcnow()}
         with self._transaction() as conn:
-            written = conn.execute(stmt.returning(LaunchValue.key)).first() is not None
+            written = conn.execute(self._sql.add, params).first() is not None
         self._count_write()
         return written
 
     def consume(self, key: str) -> Any | None:
-        stmt = (
-            delete(LaunchValue)
-            .where(LaunchValue.key == key, LaunchValue.expires_at > utcnow())
-            .returning(LaunchValue.value)
-        )
         with self._transaction() as conn:
-            row = conn.execute(stmt).first()
+            row = conn.execute(self._sql.consume, {"k": key, "now": utcnow()}).first()
         # Two workers may race for the same key; only the one whose DELETE removed the row gets it.
         return None if row is None else row[0]
 
     def delete(self, key: str) -> None:
-        self._write(delete(LaunchValue).where(LaunchValue.key == key))
+        self._write(self._sql.delete, {"k": key})
 
     def sweep(self) -> int:
         """Remove expired rows; returns how many."""
         with self._transaction() as conn:
-            return conn.execute(delete(LaunchValue).where(LaunchValue.expires_at <= utcnow())).rowcount
+            return conn.execute(self._sql.sweep, {"now": utcnow()}).rowcount
 
-    def _write(self, stmt: Any) -> None:
+    def _write(self, stmt: Any, params: dict[str, Any]) -> None:
         with self._transaction() as conn:
-            conn.execute(stmt)
+            conn.execute(stmt, params)
         self._count_write()
 
     def _count_write(self) -> None:
-        self._writes += 1
-        if self._writes % self.SWEEP_EVERY == 0:
+        if next(self._writes) % self.SWEEP_EVERY == 0:
             self.sweep()
 
     @staticmethod

@@ -14,9 +14,10 @@ from typing import Any
 from flask import Flask, abort, current_app, g, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from markupsafe import Markup, escape
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
-from ..extensions import db
+from ..extensions import db, install_template_gettext
 from ..launch.tool_session import (
     TOKEN_HEADER,
     TOKEN_PARAM,
@@ -101,6 +102,25 @@ def tool_session_field() -> Markup:
     return Markup(f'<input type="hidden" name="{TOKEN_PARAM}" value="{escape(token)}">')  # noqa: S704
 
 
+# One query loads membership, course, its platform and the person; built once, run with bound parameters.
+_GUARD = (
+    select(Membership)
+    .join(Membership.course)
+    .join(Course.platform)
+    .join(Membership.person)
+    .options(
+        contains_eager(Membership.course).contains_eager(Course.platform),
+        contains_eager(Membership.person),
+    )
+    .where(
+        Membership.course_id == bindparam("course_id"),
+        Membership.person_id == bindparam("person_id"),
+        Course.platform_id == bindparam("platform_id"),
+        Person.platform_id == bindparam("platform_id"),
+    )
+)
+
+
 def require_tool_session(*roles: str):
     """Guard a view: a valid tool session whose person is still an active member of its course.
 
@@ -115,22 +135,9 @@ def require_tool_session(*roles: str):
             tool = current_tool_session()
             if tool is None:
                 abort(401, description=g.get("tool_session_error") or "missing")
-            # One query loads membership, course, its platform and the person.
             membership = db.session.execute(
-                db.select(Membership)
-                .join(Membership.course)
-                .join(Course.platform)
-                .join(Membership.person)
-                .options(
-                    contains_eager(Membership.course).contains_eager(Course.platform),
-                    contains_eager(Membership.person),
-                )
-                .where(
-                    Membership.course_id == tool.course_id,
-                    Membership.person_id == tool.person_id,
-                    Course.platform_id == tool.platform_id,
-                    Person.platform_id == tool.platform_id,
-                )
+                _GUARD,
+                {"course_id": tool.course_id, "person_id": tool.person_id, "platform_id": tool.platform_id},
             ).scalar_one_or_none()
             if membership is None or not membership.is_active or not membership.course.platform.is_active:
                 abort(403)
@@ -149,3 +156,4 @@ def require_tool_session(*roles: str):
 def init_app(app: Flask) -> None:
     app.session_interface = ToolAwareSessionInterface()
     app.jinja_env.globals.update(tool_url=tool_url, tool_session_field=tool_session_field)
+    install_template_gettext(app)
