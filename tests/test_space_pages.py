@@ -67,6 +67,8 @@ def test_pair_members_talk_in_their_private_thread(live):
     pair_row = overview.soup.select_one(f"tr[data-space='pair-{pair.space_id}']")
     assert pair_row.select_one(".post-count").get_text(strip=True) == "2"
     assert pair_row.select_one(".reply-time").get_text(strip=True).endswith("seconds")  # the mentor answered
+    by_silence = course.coordinator.get("/spaces/", sort="silent")
+    assert by_silence.status == 200 and "longest silence first" in by_silence.soup.find("caption").get_text()
     assert SECRET not in overview.text and "Hello mentor" not in overview.text
     coordinator_space = course.coordinator.get(f"{pair.base}/")
     assert coordinator_space.status == 200

@@ -130,9 +130,14 @@ def overview():
                 "reply_time": replies.get((space.kind, space.id)),
             }
         )
+    sort = request.args.get("sort", "")
+    if sort == "silent":
+        # Longest silence first (active pairs only have a count; ended ones go last).
+        rows.sort(key=lambda r: (r["silent_days"] is None, -(r["silent_days"] or 0)))
     session.commit()
     return render_template(
         "spaces/overview.html",
+        sort=sort,
         rows=rows,
         moderated=moderated,
         prompt_set=prompt_set,
