@@ -323,3 +323,37 @@ def test_group_threads_feed_digests_and_quiet_groups_are_nudged(live, browser):
     nudge = mailbox(live, course.emails[course.students[3]])[0]
     assert "since your group last wrote" in nudge["subject"] and "Your mentoring group" in nudge["text"]
     assert "Your mentoring group" in text
+
+
+def test_in_process_timer_enqueues_tick_jobs(live, monkeypatch):
+    """With NOTIFY_TICK_SECONDS set, the web process's timer hands ticks to the job runner (embedded default)."""
+    import time
+
+    from sqlalchemy import func, select
+
+    from lti_tool.models import Job
+    from lti_tool.notifications.scheduler import start_timer
+
+    def ticks() -> int:
+        with live.app.app_context():
+            n = db.session.execute(select(func.count()).where(Job.kind == "notifications.tick")).scalar_one()
+            db.session.remove()
+        return n
+
+    before = ticks()
+    monkeypatch.setitem(live.app.config, "NOTIFY_TICK_SECONDS", 0.2)
+    start_timer(live.app)
+    stop = live.app.extensions["notifications_timer"]
+    try:
+        deadline = time.monotonic() + 10
+        while ticks() < before + 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        live.app.extensions.pop("notifications_timer", None)
+    assert ticks() >= before + 2
+    time.sleep(0.5)  # let the last queued tick finish before other tests run
+    with live.app.app_context():
+        states = set(db.session.execute(select(Job.status).where(Job.kind == "notifications.tick")).scalars())
+        db.session.remove()
+    assert "failed" not in states
