@@ -692,3 +692,41 @@ def test_two_participation_activities_recompute_in_their_own_jobs(live):
     assert gradebook_cell(live, course.context_id, "Participation B", mentor).startswith("5.0 / 10.0")
     page = course.coordinator.get(f"/activities/{second}", job=str(jobs[0]))
     assert page.status == 200 and "data-job-message" not in page.text  # another activity's job is not shown
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"title": "   "}, "Give the activity a title."),
+        ({"score_maximum": "1e309"}, "The maximum score must be a number above 0"),
+        ({"score_maximum": "-3"}, "The maximum score must be a number above 0"),
+        ({"kind": "quiz"}, "Choose evaluation or participation."),
+        ({"rule": "random"}, "This scoring rule does not fit this kind of activity."),
+        ({"checkpoint_id": "999999"}, "Choose one of this course's checkpoints."),
+        ({"checkpoint_id": "abc"}, "Choose one of this course's checkpoints."),
+        ({"kind": "participation", "weight_posts": "abc"}, "A weight is a number from 0 to 100."),
+        ({"kind": "participation", "weight_posts": "2", "target_posts": ""}, "A target is a number above 0"),
+        (
+            {"kind": "participation", "weight_posts": "0", "weight_meetings": "0", "weight_goals": "0"},
+            "Give at least one component a weight above 0.",
+        ),
+    ],
+)
+def test_bad_activity_input_is_refused_on_the_form_keeping_what_was_typed(live, values, message):
+    """Each bad value gets a 400 with its message next to the form, the typed title kept, nothing created."""
+    from .support.demo import people
+    from .test_discussions import actor, new_course
+
+    context = new_course(live, 1)
+    coordinator = actor(live, people(live.app, "instructor", context)[0], context=context)
+    page = coordinator.get("/activities/new")
+    fields = {"title": "Kept title", "kind": "evaluation", "rule": "completion", "score_maximum": "10", **values}
+    refused = coordinator.submit(page, "main form.stacked", fields)
+    assert refused.status == 400 and message in refused.soup.get_text(), refused.text[:1500]
+    assert refused.soup.find("input", id="title")["value"] == fields["title"]
+    with live.app.app_context():
+        course_id = db.session.execute(select(Course.id).where(Course.context_id == context)).scalar_one()
+        assert (
+            db.session.execute(select(GradableActivity).where(GradableActivity.course_id == course_id)).first() is None
+        )
+        db.session.remove()
