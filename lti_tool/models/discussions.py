@@ -5,12 +5,13 @@ Where a thread lives — the *space* discriminator
 
     * ``"forum"``: a course-wide forum; ``Thread.topic_id`` names the ``ForumTopic`` (a real foreign key)
       and ``Thread.space_id`` is NULL.
-    * ``"pair"`` / ``"group"`` (when pairings land): a private mentoring pair or group; ``Thread.space_id``
-      holds that pair's or group's id and ``topic_id`` is NULL. ``space_id`` has **no foreign key** on
-      purpose: the pair and group tables do not exist yet, and one column serves both. Integrity comes from
-      the check constraint below (exactly one of the two is set, matching the kind), from
-      ``Thread.course_id`` (a real foreign key: every thread is scoped by its course, so a query can never
-      reach another course's threads) and from the services, which look spaces up within the course.
+    * ``"pair"`` / ``"group"``: a private mentoring space; ``Thread.space_id`` holds the ``Mentorship`` id
+      (pair) or the ``MentoringGroup`` id (group) and ``topic_id`` is NULL. ``space_id`` has **no foreign
+      key** on purpose: one column serves both tables. Integrity comes from the check constraint below
+      (exactly one of the two is set, matching the kind), from ``Thread.course_id`` (a real foreign key:
+      every thread is scoped by its course, so a query can never reach another course's threads) and from
+      the services (:mod:`lti_tool.mentoring.discussions.pairs`), which look spaces up within the course
+      through :mod:`lti_tool.mentoring.spaces`.
 
 Course-level settings
     ``DiscussionSettings.moderated`` says whether coordinators may read private pair/group threads. It
@@ -110,7 +111,7 @@ class ForumTopic(Base):
 
 
 class Thread(Base):
-    """A discussion thread in a space (a forum topic now, a pair or group later; see the module doc)."""
+    """A discussion thread in a space: a forum topic, or a pair's or group's private space (module doc)."""
 
     __tablename__ = "discussion_thread"
     __table_args__ = (

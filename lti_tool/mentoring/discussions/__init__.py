@@ -1,8 +1,10 @@
-"""Discussions: ground rules, course-wide forums (topics, threads, posts) and moderation.
+"""Discussions: ground rules, course-wide forums (topics, threads, posts), private space threads and
+moderation.
 
 Pure services over a SQLAlchemy session (no Flask): views call them with a ``Viewer`` (person, course,
-role) and turn ``DiscussionError`` subclasses into HTTP answers. Who may do what is documented in
-:mod:`.access`; where a thread lives (a forum topic now, a mentoring pair or group later) in
+role) — or, for a pair's or group's private threads (:mod:`.pairs`), with the ``SpaceAccess`` of
+:mod:`lti_tool.mentoring.spaces` — and turn ``DiscussionError`` subclasses into HTTP answers. Who may do
+what is documented in :mod:`.access` (forums) and :mod:`.pairs` (private spaces); where a thread lives in
 :mod:`lti_tool.models.discussions`.
 """
 
