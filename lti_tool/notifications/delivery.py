@@ -29,7 +29,8 @@ from .tokens import ALL, make_token
 
 log = logging.getLogger(__name__)
 
-GENERIC_KINDS = {outbox.KIND_EVALUATION_REMINDER, outbox.KIND_PROGRAM_UPDATE}
+# Kinds with their own mail templates; every other kind was queued with notify() and carries its text.
+TEMPLATED_KINDS = {outbox.KIND_DIGEST, outbox.KIND_NUDGE, outbox.KIND_MEETING_REMINDER}
 
 
 @dataclass
@@ -115,7 +116,7 @@ def render(
             "kind_label": _(outbox.KINDS.get(row.kind, row.kind)),
             "lang": language,
         }
-        template = "generic" if row.kind in GENERIC_KINDS else row.kind
+        template = row.kind if row.kind in TEMPLATED_KINDS else "generic"
         if template == "generic":
             values.update(_generic_parts(row.context or {}, when))
         subject = render_template(f"mail/{template}_subject.txt", **values).strip()

@@ -57,15 +57,14 @@ KIND_DIGEST = "digest"
 KIND_MEETING_REMINDER = "meeting_reminder"
 KIND_NUDGE = "nudge"
 KIND_EVALUATION_REMINDER = "evaluation_reminder"
-KIND_PROGRAM_UPDATE = "program_update"
 
-# Every kind a person can turn off, with the label the preferences page shows (translated there).
+# Every kind a person can turn off, with the label the preferences page shows (translated there). A new
+# kind for notify() only needs a line here, so that people can turn it off.
 KINDS: dict[str, str] = {
     KIND_DIGEST: N_("Digest of new messages in your pair and the forum threads you follow"),
     KIND_MEETING_REMINDER: N_("Reminders before your meetings"),
     KIND_NUDGE: N_("A reminder when your pair has been quiet for a while"),
     KIND_EVALUATION_REMINDER: N_("Reminders of evaluations to fill in"),
-    KIND_PROGRAM_UPDATE: N_("Program news: your pairing, changes the coordinator makes"),
 }
 
 # Why a mail was not sent (the coordinator's log shows these, translated).
