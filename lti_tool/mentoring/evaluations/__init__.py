@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ...models import EvaluationCheckpoint, EvaluationResponse, utcnow
 from .. import spaces
 from . import checkpoints as _checkpoints
-from .checkpoints import Completion, assignments, completion_by_checkpoint
+from .checkpoints import Assignment, Completion, assignments, completion_by_checkpoint
 from .responses import responses_for_checkpoint
 
 __all__ = ["Completion", "Task", "completion_by_checkpoint", "my_evaluations", "responses_for_checkpoint"]
@@ -56,14 +56,17 @@ def my_evaluations(session: Session, course_id: int, person_id: int) -> list[Tas
             .where(EvaluationCheckpoint.course_id == course_id, EvaluationResponse.respondent_person_id == person_id)
         ).scalars()
     }
-    pair_spaces = [s for s in spaces.course_spaces(session, course_id) if person_id in s.person_ids]
+    pair_spaces = spaces.spaces_of(session, course_id, person_id, active_only=True)
+    everyone: list[Assignment] | None = None  # the person's own "everyone" assignment, looked up once
     tasks = []
     for checkpoint in _checkpoints.checkpoints(session, course_id):
-        keys: dict[int | None, str | None] = {
-            a.subject_person_id: a.subject_name
-            for a in assignments(session, checkpoint, pair_spaces=pair_spaces)
-            if a.respondent_person_id == person_id
-        }
+        if checkpoint.audience in _checkpoints.PAIR_AUDIENCES:
+            mine_now = assignments(session, checkpoint, pair_spaces=pair_spaces, respondent=person_id)
+        else:
+            if everyone is None:
+                everyone = assignments(session, checkpoint, respondent=person_id)
+            mine_now = everyone
+        keys: dict[int | None, str | None] = {a.subject_person_id: a.subject_name for a in mine_now}
         for (cp_id, subject), _r in mine.items():
             if cp_id == checkpoint.id and subject not in keys:
                 keys[subject] = None

@@ -166,33 +166,45 @@ def instrument_of(session: Session, checkpoint: EvaluationCheckpoint) -> Evaluat
     return version.instrument
 
 
-def _participants(session: Session, course_id: int) -> list[tuple[int, str]]:
-    rows = session.execute(
+def _participants(session: Session, course_id: int, person_id: int | None = None) -> list[tuple[int, str]]:
+    query = (
         select(Person)
         .join(Membership, Membership.person_id == Person.id)
         .join(Participant, Participant.membership_id == Membership.id)
         .join(Program, Program.id == Participant.program_id)
         .where(Program.course_id == course_id, Membership.course_id == course_id, Membership.is_active.is_(True))
-        .order_by(Person.id)
-    ).scalars()
-    return [(p.id, p.display_name) for p in rows]
+    )
+    if person_id is not None:
+        query = query.where(Person.id == person_id)
+    return [(p.id, p.display_name) for p in session.execute(query.order_by(Person.id)).scalars()]
 
 
 def assignments(
-    session: Session, checkpoint: EvaluationCheckpoint, *, pair_spaces: list[spaces.Space] | None = None
+    session: Session,
+    checkpoint: EvaluationCheckpoint,
+    *,
+    pair_spaces: list[spaces.Space] | None = None,
+    respondent: int | None = None,
 ) -> list[Assignment]:
-    """Everyone expected to answer the checkpoint, and about whom."""
+    """Everyone expected to answer the checkpoint, and about whom (only ``respondent``'s when given)."""
     if checkpoint.audience in PAIR_AUDIENCES:
         found: list[Assignment] = []
-        for space in pair_spaces if pair_spaces is not None else spaces.course_spaces(session, checkpoint.course_id):
+        if pair_spaces is None:
+            pair_spaces = (
+                spaces.course_spaces(session, checkpoint.course_id)
+                if respondent is None
+                else spaces.spaces_of(session, checkpoint.course_id, respondent, active_only=True)
+            )
+        for space in pair_spaces:
             for mentor in space.mentors():
                 for mentee in space.mentees():
                     if checkpoint.audience == ABOUT_MENTOR:
                         found.append(Assignment(mentee.person_id, mentor.person_id, mentee.name, mentor.name))
                     else:
                         found.append(Assignment(mentor.person_id, mentee.person_id, mentor.name, mentee.name))
-        return found
-    return [Assignment(pid, None, name, None) for pid, name in _participants(session, checkpoint.course_id)]
+        return [a for a in found if respondent is None or a.respondent_person_id == respondent]
+    people = _participants(session, checkpoint.course_id, respondent)
+    return [Assignment(pid, None, name, None) for pid, name in people]
 
 
 def is_open(checkpoint: EvaluationCheckpoint, now: datetime | None = None) -> bool:

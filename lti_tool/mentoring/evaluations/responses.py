@@ -50,8 +50,8 @@ def assignment_for(
     session: Session, checkpoint: EvaluationCheckpoint, person_id: int, subject_person_id: int | None
 ) -> Assignment:
     """The viewer's assignment at this checkpoint about ``subject_person_id``, or ``NotFound``."""
-    for a in assignments(session, checkpoint):
-        if a.respondent_person_id == person_id and a.subject_person_id == subject_person_id:
+    for a in assignments(session, checkpoint, respondent=person_id):
+        if a.subject_person_id == subject_person_id:
             return a
     existing = find_response(session, checkpoint.id, person_id, subject_person_id)
     if existing is not None:
