@@ -133,7 +133,7 @@ def overview():
     sort = request.args.get("sort", "")
     if sort == "silent":
         # Longest silence first (active pairs only have a count; ended ones go last).
-        rows.sort(key=lambda r: (r["silent_days"] is None, -(r["silent_days"] or 0)))
+        rows.sort(key=lambda r: _silence_order(r["silent_days"]))
     session.commit()
     return render_template(
         "spaces/overview.html",
@@ -145,6 +145,10 @@ def overview():
         moderation=moderation_sentence(moderated),
         window_days=RESPONSE_WINDOW_DAYS,
     )
+
+
+def _silence_order(days: object) -> tuple[bool, int]:
+    return (not isinstance(days, int), -days if isinstance(days, int) else 0)
 
 
 def _waiting_on(space: spaces.Space, act: pairs.SpaceActivity | None) -> str | None:
@@ -163,6 +167,10 @@ def _waiting_on(space: spaces.Space, act: pairs.SpaceActivity | None) -> str | N
 @in_space
 def space(access: spaces.SpaceAccess):
     """The space's hub: members, the confidentiality line, the current prompt and the private threads."""
+    return _render_space(access, notice=request.args.get("notice", ""))
+
+
+def _render_space(access: spaces.SpaceAccess, *, status: int = 200, **extra: Any):
     session = db.session()
     threads = pairs.space_threads(session, access) if access.may_read else []
     act = _activity(access)
@@ -182,8 +190,8 @@ def space(access: spaces.SpaceAccess):
         confidentiality=moderation_sentence(version.moderated),
         can_moderate=pairs.may_moderate(access),
         args=_space_args(access),
-        notice=request.args.get("notice", ""),
-    )
+        **extra,
+    ), status
 
 
 @bp.route("/<kind>/<int:space_id>/threads/new", methods=["GET", "POST"])
@@ -496,28 +504,10 @@ def prompt_done(access: spaces.SpaceAccess):
 
 
 def _prompt_refused(access: spaces.SpaceAccess, err: prompts.PromptError):
-    session = db.session()
-    threads = pairs.space_threads(session, access) if access.may_read else []
-    act = _activity(access)
-    prompt = prompts.current_prompt(session, access.space)
-    version = current_rules()
-    session.commit()
-    return render_template(
-        "spaces/space.html",
-        access=access,
-        space=access.space,
-        threads=threads,
-        activity=act,
-        silent_days=_days_since((act.last_post_at if act else None) or access.space.started_at),
-        reported=pairs.reported_posts(session, access),
-        prompt=prompt,
-        confidentiality=moderation_sentence(version.moderated),
-        can_moderate=pairs.may_moderate(access),
-        args=_space_args(access),
-        notice="",
-        prompt_error=_(err.message),
-        commitment=request.form.get("commitment", ""),
-    ), 400
+    """The space page again, with the refusal next to the prompt and the commitment as typed."""
+    return _render_space(
+        access, status=400, notice="", prompt_error=_(err.message), commitment=request.form.get("commitment", "")
+    )
 
 
 @bp.route("/prompts", methods=["GET", "POST"])
