@@ -58,7 +58,11 @@ def _mentorship_helpers() -> dict[str, object]:
 
 
 def _gettext(text: str) -> str:
-    return _(text)  # engine templates; English when the catalog has no translation
+    """Engine templates, translated once per request (English when the catalog has no translation)."""
+    cache = g.setdefault("_matching_gettext", {})
+    if text not in cache:
+        cache[text] = _(text)
+    return cache[text]
 
 
 def _soft_text(codes) -> str:
@@ -110,13 +114,16 @@ def _pair_view(session, program, run, names: dict[int, str]) -> tuple[list[dict]
 
 
 def _candidate(c: editing.Candidate, names: dict[int, str]) -> dict:
-    label = ngettext(
-        "%(name)s — score %(score)s, %(num)s place left",
-        "%(name)s — score %(score)s, %(num)s places left",
-        c.places_left,
-        name=names.get(c.mentor_id, "?"),
-        score=f"{c.score.score:.2f}",
-    )
+    templates = g.setdefault("_matching_places", {})
+    if c.places_left not in templates:  # translated once per count; names and scores filled in below
+        templates[c.places_left] = ngettext(
+            "%(name)s — score %(score)s, %(num)s place left",
+            "%(name)s — score %(score)s, %(num)s places left",
+            c.places_left,
+            name="%(name)s",
+            score="%(score)s",
+        )
+    label = templates[c.places_left] % {"name": names.get(c.mentor_id, "?"), "score": f"{c.score.score:.2f}"}
     if c.soft:
         label += " — " + _("breaks a rule: %(rules)s", rules=_soft_text(c.soft))
     return {"id": c.mentor_id, "label": label, "reason": _reason([[p.code, p.params] for p in c.score.parts])}

@@ -71,6 +71,7 @@ class ProposalEditor:
         forbidden |= {(int(a), int(b)) for a, b in switched_pairs(session, program.course_id)}
         forbidden |= {(int(a), int(b)) for a, b in self.data.options.excluded_pairs}
         self.forbidden = forbidden
+        self._load: Counter[int] | None = None
 
     def _live_pairs(self) -> list[ProposedPair]:
         return [p for p in self.run.pairs if p.state != "forbidden" and (p.mentee_id, p.mentor_id) not in self.approved]
@@ -91,11 +92,14 @@ class ProposalEditor:
         """Mentors with a place left for this mentee (the current one excepted), best score first."""
         if mentee_id not in self.mentees:
             return []
+        if self._load is None:  # the review page asks for every pair: count the places once
+            self._load = Counter(p.mentor_id for p in self._live_pairs())
+        load = self._load
         out = []
-        for mentor_id in self.mentors:
+        for mentor_id, mentor in self.mentors.items():
             if pair is not None and mentor_id == pair.mentor_id:
                 continue
-            left = self.places_left(mentor_id, ignoring=pair)
+            left = mentor.capacity - self.used[mentor_id] - load[mentor_id]
             if left <= 0 or (mentee_id, mentor_id) in self.forbidden or mentor_id == mentee_id:
                 continue
             scored = self.score(mentee_id, mentor_id)

@@ -5,11 +5,15 @@ A program whose structure is ``group`` (and relationship hierarchical) is matche
 program is matched with ``match_peers``: pairs when its structure is one-to-one, triads when it is
 ``group``. A run stores ``ProposedGroup`` rows (``MatchRun.mode`` ``"group"`` or ``"peer"``).
 
-The coordinator's decisions carry over to the next run like pair decisions do: a pinned group (every
-edited group is pinned) is kept as it is and its people are not matched again; people removed from a
-group are never put with that group's people again (forbidden pairs, stored as ``ProposedPair`` rows in
-state ``forbidden``). People already in an active group are left out of new runs; a mentor's capacity
-counts the mentees of their active groups.
+The coordinator's decisions carry over to the next run: a pinned group (every edited group is pinned) is
+kept as it is and its people are not matched again; someone taken out of a group is unmatched in this
+proposal and free for the next run. Pairs forbidden in an earlier one-to-one proposal and pairings ended
+on request are never grouped together. People already in an active group are left out of new runs; a
+mentor's capacity counts the mentees of their active groups.
+
+``propose_joins`` places people into existing groups with room instead (late joiners, someone who left
+their group): a ``ProposedGroup`` with ``group_id`` set lists the group's current members as
+``existing`` and the people it adds; approving it adds them to that group.
 
 Approval turns each proposed group into a ``MentoringGroup`` with ``GroupMember`` rows; approving twice
 creates nothing new, and a mentee or peer who meanwhile joined another group is not added twice.
