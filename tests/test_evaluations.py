@@ -109,6 +109,16 @@ def test_build_a_new_instrument_with_every_item_type(live, browser):
         },
     )
     assert saved.status == 200 and "Tell us" in saved.text and "Short text" in saved.text
+    # A forged item id (ids become HTML ids and answer keys) is replaced by a fresh one.
+    forged = _edit(world.coordinator, instrument_id, **{"item-0-id": '"><script>x</script>'})
+    assert forged.status == 200 and "<script>x</script>" not in forged.text
+    with live.app.app_context():
+        [version] = db.session.execute(
+            select(EvaluationInstrumentVersion).where(EvaluationInstrumentVersion.instrument_id == instrument_id)
+        ).scalars()
+        ids = [i["id"] for i in version.items]
+        assert len(set(ids)) == 4 and all(i.isidentifier() for i in ids), ids
+        db.session.remove()
 
     # Refused: no title, a scale of 1 point, a choice with one option, points that are not numbers.
     bad = replace(

@@ -7,6 +7,7 @@ Who sees which response is decided in ``lti_tool.mentoring.evaluations.visibilit
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -176,6 +177,12 @@ def _item_values(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _item_id(raw: str) -> str:
+    """A posted item id if it is a plain identifier (ids become HTML ids and JSON keys), else a new one."""
+    raw = raw.strip()
+    return raw if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,39}", raw) else ""
+
+
 def _parse_instrument(form: MultiDict) -> tuple[str, str, list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
     """Title, description, items, the rows as typed (for re-rendering) and form-level errors."""
     title = form.get("title", "").strip()
@@ -190,7 +197,7 @@ def _parse_instrument(form: MultiDict) -> tuple[str, str, list[dict[str, Any]], 
         key = f"item-{index}"
         row = {
             "index": index,
-            "id": form.get(f"{key}-id", "").strip()[:40],
+            "id": _item_id(form.get(f"{key}-id", "")),
             "type": form.get(f"{key}-type", "likert"),
             "prompt": form.get(f"{key}-prompt", "").strip(),
             "help": form.get(f"{key}-help", "").strip(),
