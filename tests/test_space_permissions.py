@@ -323,3 +323,26 @@ def test_guessed_ids_around_a_pair_are_not_found(world):
     assert world.actors["mentor"].get(f"/spaces/pair/{a.space}/threads/{a.thread}").status == 200
     assert world.actors["mentor"].get("/spaces/pair/0/").status == 404
     assert world.actors["mentor"].get(f"/spaces/forum/{a.space}/").status == 404
+
+
+def test_forum_routes_never_open_pair_threads_or_posts(world):
+    """The forum pages and actions refuse the ids of private threads and posts (404) for everyone, members
+    and coordinators included, so nothing private is reachable around the space's own checks."""
+    a = world.targets["mentor"]
+    for role in ("mentor", "mentee", "coord_unmod", "other_pair"):
+        who = world.actors[role]
+        for method, path, data in (
+            ("GET", f"/discussions/threads/{a.thread}", None),
+            ("POST", f"/discussions/threads/{a.thread}/reply", {"body": "via the forum"}),
+            ("GET", f"/discussions/posts/{a.other_post}/history", None),
+            ("POST", f"/discussions/posts/{a.other_post}/edit", {"body": "via the forum"}),
+            ("POST", f"/discussions/posts/{a.other_post}/report", {"reason": "via the forum"}),
+            ("POST", f"/discussions/posts/{a.hide_post}/hide", {"hidden": "1", "reason": "via the forum"}),
+            ("POST", f"/discussions/threads/{a.lock_thread}/lock", {"locked": "1"}),
+        ):
+            page = who.get(path) if method == "GET" else who.post(path, data)
+            coordinator_only = path.endswith(("/hide", "/lock"))
+            # Coordinator-only actions refuse others by role first (403); every lookup is a 404.
+            expected = 403 if coordinator_only and not role.startswith("coord") else 404
+            assert page.status == expected, (role, path, page.status)
+            assert SECRET not in page.text
