@@ -431,6 +431,17 @@ def test_reminders_go_to_those_who_have_not_answered(live, browser):
     assert not any(f":checkpoint-{later}-" in k for _p, k in reminders())  # not due for days
     page = world.coordinator.get(f"/evaluations/checkpoints/{checkpoint}")
     assert "The automatic reminder went out" in page.soup.find(id="reminder-plan").get_text()
+    with live.app.test_request_context():  # the mail as the mentee will read it
+        from lti_tool.models import Person
+        from lti_tool.notifications.delivery import render
+
+        row = db.session.execute(
+            select(NotificationOutbox).where(NotificationOutbox.idempotency_key == key)
+        ).scalar_one()
+        mail = render(db.session(), row, db.session.get(Person, late_mentee.person_id), live.app.config)
+        assert mail.subject.startswith("Evaluation due ") and mail.subject.endswith(": Due soon")
+        assert f"Please fill in “Due soon” ({mentor.name}) by " in mail.text
+        db.session.remove()
 
     # The coordinator reminds the missing people of the later checkpoint at once; once a day.
     now = world.coordinator.post(f"/evaluations/checkpoints/{later}/remind")
