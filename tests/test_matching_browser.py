@@ -71,7 +71,7 @@ def test_review_page_edit_and_confirm_in_the_lms_iframe(chromium, contexts, live
 
 
 def test_group_review_page_in_the_lms_iframe(chromium, contexts, live, browser):
-    course, _coordinator, _token = _group_program(live, browser, n_students=6, structure="group", group_size="2")
+    course, _coordinator, _token = _group_program(live, browser, n_students=6, structure="group", group_size="3")
     for index in (0, 1):
         student, token = enter(live, course, course.students[index])
         page = open_page(student, "/program/profile", token)

@@ -111,7 +111,7 @@ def test_one_to_one_program_end_to_end(live, browser):
 
 
 def test_group_program_end_to_end(live, browser):
-    course, coordinator, token = _start_program(live, browser, n_students=6, structure="group", group_size="2")
+    course, coordinator, token = _start_program(live, browser, n_students=6, structure="group", group_size="3")
     _fill_profile(live, course, 0, expertise=["research methods"], capacity="2")
     _fill_profile(live, course, 1, expertise=["career planning"], capacity="2")
     for index, goal in (

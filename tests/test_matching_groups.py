@@ -43,7 +43,7 @@ def _members(section) -> list[tuple[str, str]]:
 
 
 def test_group_mentoring_run_edit_pin_and_approve(live, browser):
-    course, coordinator, token = _group_program(live, browser, n_students=6, structure="group", group_size="2")
+    course, coordinator, token = _group_program(live, browser, n_students=6, structure="group", group_size="3")
     for index in (0, 1):  # two students volunteer to mentor, two places each
         student, student_token = enter(live, course, course.students[index])
         page = open_page(student, "/program/profile", student_token)
@@ -83,7 +83,7 @@ def test_group_mentoring_run_edit_pin_and_approve(live, browser):
     assert removed.status == 200 and "Removed from the proposal." in removed.text
     unmatched = removed.soup.find(id=f"unmatched-{mentee_id}")
     assert unmatched is not None and "taken out of the proposal" in unmatched.get_text()
-    # The second group is full (two mentees): only the first group is offered to put them back.
+    # The second group is full (three people: a mentor and two mentees): only the first group is offered to put them back.
     select = unmatched.find("select")
     offered = [o.get_text() for o in select.find_all("option")]
     assert len(offered) == 1 and offered[0].startswith(first.h3.get_text(strip=True).split("·")[0].strip())
@@ -206,7 +206,7 @@ def test_group_member_leaves_for_another_group_and_late_joiner_joins_one(live, b
     nobody else moves. Someone who enrols later is proposed into an existing group with room."""
     tags = "research methods\ncareer planning"
     course, coordinator, token = _group_program(
-        live, browser, n_students=6, structure="group", group_size="3", goal_tags=tags, expertise_tags=tags
+        live, browser, n_students=6, structure="group", group_size="4", goal_tags=tags, expertise_tags=tags
     )
     for index, expertise in ((0, "research methods"), (1, "career planning")):
         student, student_token = enter(live, course, course.students[index])
@@ -297,3 +297,40 @@ def test_group_member_leaves_for_another_group_and_late_joiner_joins_one(live, b
         db.session.remove()
     assert after[old_group] == sorted({*now[old_group], joined}), "the group with room takes the newcomer"
     assert after[new_group] == now[new_group]
+
+
+def test_co_mentored_groups_and_peer_pairs(live, browser):
+    """Groups with two mentors each; and a peer program of pairs (structure one-to-one)."""
+    course, coordinator, token = _group_program(
+        live, browser, n_students=8, structure="group", group_size="4", mentors_per_group="2"
+    )
+    for index in range(4):
+        student, student_token = enter(live, course, course.students[index])
+        page = open_page(student, "/program/profile", student_token)
+        saved = submit(student, page, "/program/profile", offer_mentor="1", capacity="2", time_zone="UTC")
+        assert saved.status == 200, saved.text[:1500]
+    mentors_page = open_page(coordinator, "/program/mentors", token)
+    for index in range(4):
+        row = participant_of(live, course.context_id, course.students[index])
+        mentors_page = _post(coordinator, mentors_page, f"/program/mentors/{row.id}/decision", decision="approve")
+    for index in range(4, 8):
+        student, student_token = enter(live, course, course.students[index])
+        open_page(student, "/space/", student_token)
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    groups = _groups(ran)
+    assert len(groups) == 2, ran.text[:2000]
+    for section in groups:
+        roles = sorted(role for _n, role in _members(section))
+        assert roles == ["mentee", "mentee", "mentor", "mentor"]
+    run_id = ran.soup.find(id="run")["data-run"]
+    assert "Groups approved." in _post(coordinator, ran, f"/matching/runs/{run_id}/approve").text
+    mentee, mentee_token = enter(live, course, course.students[4])
+    card = open_page(mentee, "/space/", mentee_token).soup.find(id="my-groups")
+    assert card.get_text().count("(Mentor)") == 2
+
+    peers, peer_coordinator, peer_token = _group_program(live, browser, n_students=4, relationship_model="peer")
+    for sub in peers.students:
+        student, student_token = enter(live, peers, sub)
+        open_page(student, "/space/", student_token)
+    ran = _post(peer_coordinator, open_page(peer_coordinator, "/matching/", peer_token), "/matching/run")
+    assert sorted(len(_members(s)) for s in _groups(ran)) == [2, 2], ran.text[:2000]

@@ -1,7 +1,8 @@
 """Group mentoring and peer co-mentoring runs: propose groups, let the coordinator edit them, approve them.
 
 A program whose structure is ``group`` (and relationship hierarchical) is matched with the engine's
-``form_groups``: one or two mentors (``mentors_per_group``) with up to ``group_size`` mentees. A peer
+``form_groups``: one or two mentors (``mentors_per_group``) with up to ``group_size - mentors_per_group``
+mentees (the settings page's group size counts everyone in the group). A peer
 program is matched with ``match_peers``: pairs when its structure is one-to-one, triads when it is
 ``group``. A run stores ``ProposedGroup`` rows (``MatchRun.mode`` ``"group"`` or ``"peer"``).
 
@@ -52,7 +53,7 @@ def max_members(program: Program) -> int:
     """Most mentees (group mentoring) or peers (co-mentoring) a group may hold."""
     if program.is_peer:
         return PEER_TRIAD if program.structure == "group" else 2
-    return program.group_size
+    return max(1, program.group_size - program.mentors_per_group)
 
 
 def active_groups(session: Session, course_id: int) -> list[MentoringGroup]:
@@ -202,7 +203,7 @@ def run_group_matching(session: Session, program: Program, *, created_by: int | 
                 mentors,
                 data.weights,
                 options,
-                group_size=program.group_size,
+                group_size=max_members(program),
                 mentors_per_group=program.mentors_per_group,
             )
             for group in result.groups:

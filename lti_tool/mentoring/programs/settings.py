@@ -111,6 +111,10 @@ def update_settings(session: Session, program: Program, settings: ProgramSetting
     """Store new settings; check them against the engine first, then apply role-based mentor designation."""
     _weights(settings.weights)  # raises InvalidOptionError on a value the engine would refuse
     MatchOptions(require_shared_language=settings.require_shared_language, min_overlap_hours=settings.min_overlap_hours)
+    if settings.structure == "group" and settings.relationship_model != "peer" and settings.mentors_per_group > 2:
+        from .errors import NotAllowed
+
+        raise NotAllowed("Group matching forms groups with one or two mentors.")
     was_peer = program.is_peer
     _apply(program, settings)
     session.flush()
