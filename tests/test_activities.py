@@ -55,12 +55,12 @@ class Placed:
     links: dict[str, str]  # catalogue kind → the demo LMS's resource link id
 
 
-def place(live, kinds: list[str], n_students: int = 2) -> Placed:
+def place(live, kinds: list[str], n_students: int = 2, flavour: str = FLAVOUR) -> Placed:
     """A fresh demo course where the instructor adds ``kinds`` by deep linking (each graded one with its column)."""
     browser = LmsBrowser(live.tool_url, live.lms_url)
     ensure_seeded(browser)
     course = fresh_course(live, browser, n_students)
-    picker = browser.launch(FLAVOUR, course.instructor, course.context_id, message="deep_link")
+    picker = browser.launch(flavour, course.instructor, course.context_id, message="deep_link")
     assert picker.status == 200, picker.text[:1000]
     form = picker.soup.find("form", attrs={"method": "post"})
     fields = {i["name"]: i.get("value", "") for i in form.find_all("input", attrs={"type": "hidden"})}
@@ -69,7 +69,7 @@ def place(live, kinds: list[str], n_students: int = 2) -> Placed:
     done = browser.follow_forms(answer)
     assert done.status == 200, done.text[:1000]
     with live.app.app_context():
-        rows = db.session.execute(select(SandboxResourceLink).where(SandboxResourceLink.flavour == FLAVOUR)).scalars()
+        rows = db.session.execute(select(SandboxResourceLink).where(SandboxResourceLink.flavour == flavour)).scalars()
         links = {
             (r.custom or {}).get("mentoring_kind"): r.link_id
             for r in rows
@@ -80,21 +80,21 @@ def place(live, kinds: list[str], n_students: int = 2) -> Placed:
     return Placed(course, links)
 
 
-def launch_link(live, course: DemoCourse, sub: str, link_id: str) -> tuple[LmsBrowser, str]:
+def launch_link(live, course: DemoCourse, sub: str, link_id: str, flavour: str = FLAVOUR) -> tuple[LmsBrowser, str]:
     browser = LmsBrowser(live.tool_url, live.lms_url)
-    page = browser.launch(FLAVOUR, sub, course.context_id, link=link_id)
+    page = browser.launch(flavour, sub, course.context_id, link=link_id)
     assert page.status == 200, page.text[:1000]
     token = page.token()
     assert token
     return browser, token
 
 
-def tool_course_id(live, context_id: str) -> int:
+def tool_course_id(live, context_id: str, flavour: str = FLAVOUR) -> int:
     with live.app.app_context():
         course_id = db.session.execute(
             select(Course.id)
             .join(Platform, Platform.id == Course.platform_id)
-            .where(Course.context_id == context_id, Platform.issuer.endswith("/sandbox/" + FLAVOUR))
+            .where(Course.context_id == context_id, Platform.issuer.endswith("/sandbox/" + flavour))
         ).scalar_one()
         db.session.remove()
         return course_id
@@ -254,22 +254,23 @@ def func_count(model):
     return func.count(model.id)
 
 
-def test_reflection_is_pending_manual_then_fully_graded_in_the_demo_gradebook(live):
+@pytest.mark.parametrize("flavour", ["moodle", "canvas"])
+def test_reflection_is_pending_manual_then_fully_graded_in_the_demo_gradebook(live, flavour):
     """A coordinator-graded reflection is sent PendingManual on submission; the coordinator reads it, a
     score above the maximum is refused keeping what was typed, then the score arrives FullyGraded."""
-    placed = place(live, ["reflection-final"])
+    placed = place(live, ["reflection-final"], flavour=flavour)
     course = placed.course
     link_id = placed.links["reflection-final"]
-    coordinator, token = launch_link(live, course, course.instructor, link_id)
+    coordinator, token = launch_link(live, course, course.instructor, link_id, flavour)
     activity = activity_of_link(live, course.context_id, link_id)
     assert activity.rule == "manual"
-    course_id = tool_course_id(live, course.context_id)
+    course_id = tool_course_id(live, course.context_id, flavour)
     checkpoint = new_checkpoint(live, course_id, "reflection", "reflection", "Final reflection")
     page = open_page(coordinator, f"/activities/{activity.id}/edit", token)
     assert submit(coordinator, page, f"/activities/{activity.id}/edit", checkpoint_id=str(checkpoint)).status == 200
 
     student = course.students[1]
-    student_browser, student_token = launch_link(live, course, student, link_id)
+    student_browser, student_token = launch_link(live, course, student, link_id, flavour)
     sid = person_id(live, student)
     answers = {
         "gained_1": "Confidence presenting my work",

@@ -1,6 +1,7 @@
 """Deep linking: an instructor places Mentoring Space items; the response is signed with the tool's JWKS."""
 
 import jwt
+import pytest
 from sqlalchemy import select
 
 from lti_tool.extensions import db
@@ -88,7 +89,8 @@ def test_student_cannot_deep_link(live, browser):
     assert "Add Mentoring Space" not in page.text
 
 
-def test_graded_placements_become_one_activity_each_on_first_launch(live, browser):
+@pytest.mark.parametrize("flavour", ["moodle", "canvas", "blackboard"])
+def test_graded_placements_become_one_activity_each_on_first_launch(live, browser, flavour):
     """Each graded item carries a lineItem (resourceId = its kind, the tool's tag); the first launch of a
     graded placement (here by a student) creates its activity on the launch's own column, later launches
     reuse it (a coordinator lands on it), and the ungraded space placement creates none."""
@@ -96,12 +98,12 @@ def test_graded_placements_become_one_activity_each_on_first_launch(live, browse
 
     from .test_activities import launch_link, place
 
-    placed = place(live, ["space", "participation", "reflection-final"], n_students=1)
+    placed = place(live, ["space", "participation", "reflection-final"], n_students=1, flavour=flavour)
     course = placed.course
     for kind in ("space", "participation", "reflection-final"):
-        launch_link(live, course, course.students[0], placed.links[kind])
+        launch_link(live, course, course.students[0], placed.links[kind], flavour)
     landed = LmsBrowser(live.tool_url, live.lms_url).launch(
-        "moodle", course.instructor, course.context_id, link=placed.links["participation"]
+        flavour, course.instructor, course.context_id, link=placed.links["participation"]
     )
     # The coordinator opening a graded placement lands on its activity, ready to set it up.
     assert landed.status == 200 and "/activities/" in landed.url and "Recompute and send" in landed.text
