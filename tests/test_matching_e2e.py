@@ -71,6 +71,9 @@ def _fill_profile(live, course, index: int, **values) -> None:
 
 def test_one_to_one_program_end_to_end(live, browser):
     course, coordinator, token = _start_program(live, browser, n_students=5)
+    # The roster knows all five students; the three who have not opened the space yet are pointed out.
+    notice = open_page(coordinator, "/matching/", token).soup.find(id="not-yet-in-program")
+    assert notice is not None and notice.get_text().startswith("3 students in the course roster")
     # Mentors describe their expertise; mentees their goals (one skips nothing, one has other goals).
     _fill_profile(live, course, 0, expertise=["research methods", "academic writing"], capacity="2")
     _fill_profile(live, course, 1, expertise=["career planning"], capacity="2")
@@ -79,6 +82,7 @@ def test_one_to_one_program_end_to_end(live, browser):
     _fill_profile(live, course, 4, goals=["academic writing", "research methods"])
 
     review = open_page(coordinator, "/matching/", token)
+    assert review.soup.find(id="not-yet-in-program") is None
     ran = _post(coordinator, review, "/matching/run")
     assert ran.status == 200 and "Matching finished." in ran.text, ran.text[:2000]
     rows = ran.soup.select("#pair-table tbody tr")

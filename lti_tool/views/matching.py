@@ -259,6 +259,7 @@ def review():
         | {i for r in switches if r.mentorship is not None for i in (r.mentorship.mentee_id, r.mentorship.mentor_id)},
     )
     late = matching_runs.late_joiners(session, program)
+    absent = matching_runs.not_yet_in_program(session, program)
     db.session.commit()
     return render_template(
         "matching/review.html",
@@ -272,6 +273,7 @@ def review():
         switches=switches,
         switch_names=switch_names,
         late=late,
+        absent=absent,
     )
 
 

@@ -377,6 +377,28 @@ def late_joiners(session: Session, program: Program) -> list[int]:
     return [p.id for p in rows if p.id not in placed]
 
 
+def not_yet_in_program(session: Session, program: Program) -> int:
+    """Active learners of the course roster who have not opened the space yet (so have no participant row).
+
+    Matching only knows people who took part at least once; they join as late joiners once they do.
+    """
+    from sqlalchemy import func
+
+    taken = select(Participant.membership_id).where(Participant.program_id == program.id)
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.course_id == program.course_id,
+                Membership.is_active.is_(True),
+                Membership.program_role == "participant",
+                Membership.id.not_in(taken),
+            )
+        ).scalar_one()
+    )
+
+
 def pairing_history(session: Session, course_id: int) -> list[Mentorship]:
     """Every mentorship of the course, active and ended, newest first (with their switch requests)."""
     return list(
