@@ -122,7 +122,7 @@ def test_known_scenario_metrics_at_risk_and_median_reply(live, browser):
     contact_rows = {
         tr.th.get_text(strip=True): tr.td.get_text(strip=True) for tr in soup.select("#chart-contact tbody tr")
     }
-    assert contact_rows["0–6 days"] == "1" and contact_rows["14–20 days"] == "1"
+    assert contact_rows["0–6"] == "1" and contact_rows["14–20"] == "1"
     assert sum(int(tr.td.get_text(strip=True)) for tr in soup.select("#chart-weeks tbody tr")) == 6
     assert 'style="' not in page.text, "no inline styles (CSP)"
 
@@ -306,3 +306,27 @@ def test_query_count_does_not_grow_with_the_number_of_pairs(live, browser):
 
         assert db.session.execute(select(Mentorship.id).where(Mentorship.course_id == big.course_id)).all()
         db.session.remove()
+
+
+def test_csv_cells_and_chart_axes():
+    """Formula-like text gets an apostrophe, numbers stay numbers; chart axes use whole, round steps."""
+    from lti_tool.mentoring.dashboard import csv_lines, safe_cell
+    from lti_tool.mentoring.dashboard.charts import axis, bar_chart
+
+    assert [safe_cell(v) for v in ("=1+1", "+x", "-y", "@z", "\tq", "plain", -3, 2.5, None)] == [
+        "'=1+1",
+        "'+x",
+        "'-y",
+        "'@z",
+        "'\tq",
+        "plain",
+        -3,
+        2.5,
+        "",
+    ]
+    lines = list(csv_lines(["a", "=b"], [["=cmd|' /C calc'!A0", 1]]))
+    assert lines[0] == "\ufeffa,'=b\r\n" and lines[1] == "'=cmd|' /C calc'!A0,1\r\n"
+    assert axis(0) == (1.0, 1.0) and axis(4) == (4.0, 1.0) and axis(5) == (6.0, 2.0) and axis(37) == (40.0, 10.0)
+    chart = bar_chart([("a", 0.0, ""), ("b", 3.0, "warn")])
+    assert [t.text for t in chart.ticks] == ["0", "1", "2", "3"]
+    assert chart.bars[0].height == 0 and chart.bars[1].y == chart.top

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from lti_tool.extensions import db
 from lti_tool.models import MeetingOccurrence
 
-from .test_dashboard_support import Pair, Scenario, paired_course, set_approved_at
+from .test_dashboard_support import Pair, Scenario, paired_course, sandbox_name, set_approved_at
 from .test_program_support import open_page
 
 
@@ -155,3 +155,80 @@ def test_meetings_and_goals_on_the_dashboard_and_timeline(live, browser):
     goals_mine, goals_other = ours_g[a.id], theirs_g[("pair", a.id)]
     for name in ("total", "not_started", "on_track", "at_risk", "done", "dropped", "overdue"):
         assert getattr(goals_mine, name) == getattr(goals_other, name), name
+
+
+def test_evaluation_completion_results_and_missed_evaluations(live, browser):
+    """Completion and mean score per checkpoint match the evaluations' own completion count; a mentee who let
+    a checkpoint about their mentor pass its due date puts the pair at risk, by name; the timeline shows who
+    submitted what (checkpoint titles, no answers)."""
+    from lti_tool.mentoring.evaluations import checkpoints, instruments, responses
+
+    scenario = paired_course(live, browser, mentors=1, mentees=2, capacity=2)
+    a, b = scenario.pairs
+    now = datetime.now(UTC)
+    item = {"id": "q1", "type": "likert", "prompt": "How useful?", "help": "", "required": True, "points": 5}
+    item["anchors"] = {"1": "Not at all", "5": "Very"}
+    with live.app.app_context():
+        session = db.session()
+        instrument = instruments.create_instrument(session, scenario.course_id, "Check-in", "", [item])
+        mid = checkpoints.create_checkpoint(
+            session,
+            scenario.course_id,
+            instrument_id=instrument.id,
+            title="Mid-course",
+            audience="mentees_about_mentor",
+            opens_at=now - timedelta(days=10),
+            due_at=now - timedelta(days=2),
+        )
+        selfcheck = checkpoints.create_checkpoint(
+            session,
+            scenario.course_id,
+            instrument_id=instrument.id,
+            title="Self-assessment",
+            audience="self_assessment",
+            opens_at=now - timedelta(days=1),
+            due_at=now + timedelta(days=7),
+        )
+        responses.save(session, mid, a.mentee_person, a.mentor_person, {"answer-q1": "4"}, final=True)
+        responses.save(session, selfcheck, a.mentor_person, None, {"answer-q1": "5"}, final=True)
+        responses.save(session, selfcheck, a.mentee_person, None, {"answer-q1": "3"}, final=True)
+        responses.save(session, selfcheck, b.mentee_person, None, {"answer-q1": "2"}, final=False)  # a draft
+        session.commit()
+        mid_id, self_id = mid.id, selfcheck.id
+        theirs = {c.checkpoint_id: c for c in checkpoints.completion_by_checkpoint(session, scenario.course_id)}
+        db.session.remove()
+    mentee_b = sandbox_name(live, b.mentee_sub)
+
+    page = open_page(scenario.coordinator, "/dashboard/", scenario.token)
+    assert page.status == 200, page.text[:2000]
+    soup = page.soup
+    mid_row, self_row = soup.find(id=f"checkpoint-{mid_id}"), soup.find(id=f"checkpoint-{self_id}")
+    assert (mid_row["data-expected"], mid_row["data-submitted"]) == ("2", "1")
+    assert (self_row["data-expected"], self_row["data-submitted"]) == ("3", "2")
+    for row, checkpoint_id in ((mid_row, mid_id), (self_row, self_id)):
+        assert int(row["data-expected"]) == theirs[checkpoint_id].expected
+        assert int(row["data-submitted"]) == theirs[checkpoint_id].submitted
+    assert mid_row.select_one("td[data-mean]")["data-mean"] == "0.7500"  # one answer of 4 on 1..5
+    assert self_row.select_one("td[data-mean]")["data-mean"] == "0.7500"  # (1.0 + 0.5) / 2
+    assert "1 draft" in self_row.get_text(" ", strip=True)
+    assert soup.select_one("#stat-evaluations .stat-value").get_text(strip=True) == "60%"
+    assert soup.find(id="chart-evaluations").find("svg")["role"] == "img"
+
+    reasons_b = [li.get_text(strip=True) for li in soup.select(f"#risk-pair-{b.id} li[data-reason]")]
+    assert reasons_b == [f"{mentee_b} did not complete “Mid-course”"]
+    assert soup.find(id=f"risk-pair-{a.id}") is None
+    assert soup.select_one(f"#pair-{a.id} td[data-evaluations]")["data-evaluations"] == "3/3"
+    assert soup.select_one(f"#pair-{b.id} td[data-evaluations]")["data-evaluations"] == "1/3"
+
+    timeline = open_page(scenario.coordinator, f"/dashboard/pairs/{a.id}", scenario.token)
+    events = [li.get_text(" ", strip=True) for li in timeline.soup.select("#timeline li[data-kind=evaluation]")]
+    assert len(events) == 3
+    assert sum("Submitted the evaluation “Self-assessment”" in e for e in events) == 2
+    assert "How useful" not in timeline.text
+
+    response = scenario.coordinator.http.get(
+        f"{scenario.coordinator.tool_url}/dashboard/export/evaluations.csv?ts={scenario.token}", timeout=30
+    )
+    rows = {r["Checkpoint"]: r for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
+    assert rows["Mid-course"]["Completion (%)"] == "50.0" and rows["Mid-course"]["Mean score (%)"] == "75.0"
+    assert rows["Self-assessment"]["Who answers"] == "Self-assessment" and rows["Self-assessment"]["Drafts"] == "1"

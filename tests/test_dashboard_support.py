@@ -155,3 +155,13 @@ def set_approved_at(live, pair: Pair, at: datetime) -> None:
         backdate(db.session(), Mentorship, pair.id, approved_at=at)
         db.session.commit()
         db.session.remove()
+
+
+def sandbox_name(live, sub: str) -> str:
+    """The name the demo LMS sends for ``sub``."""
+    from lti_tool.sandbox.models import SandboxUser
+
+    with live.app.app_context():
+        name = db.session.execute(select(SandboxUser.name).where(SandboxUser.sub == sub)).scalar_one()
+        db.session.remove()
+    return str(name)

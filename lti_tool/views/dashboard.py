@@ -187,7 +187,7 @@ def _evaluation_chart(overview: Overview) -> tuple[BarChart, str] | None:
         )
         for c in overview.checkpoints
     ]
-    chart = bar_chart(items, value_format="{:.0f}%")
+    chart = bar_chart(items, value_format="{:.0f}%", integer=False)
     desc = _(
         "Share of expected evaluations submitted, per checkpoint: %(values)s.",
         values="; ".join(
@@ -209,12 +209,10 @@ def _week_chart(overview: Overview) -> tuple[BarChart, str]:
 
 
 def _contact_label(key: str) -> str:
+    """A band of days since last contact, as the chart's axis says it (the chart's title names the unit)."""
     if key == "never":
         return _("Never")
-    if key.endswith("+"):
-        return _("%(num)s+ days", num=key[:-1])
-    low, high = key.split("-")
-    return _("%(low)s–%(high)s days", low=low, high=high)
+    return key.replace("-", "–")
 
 
 def _contact_chart(overview: Overview) -> tuple[BarChart, str]:

@@ -22,6 +22,7 @@ class Bar:
     y: float
     width: float
     height: float
+    show_label: bool = True  # crowded charts label every other bar (the data table has them all)
 
     @property
     def center(self) -> float:
@@ -50,15 +51,23 @@ class BarChart:
         return all(b.value == 0 for b in self.bars)
 
 
-def nice_max(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 5 × 10ⁿ); at least 1."""
-    if value <= 1:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return float(step * power)
-    return float(10 * power)  # pragma: no cover (the loop always returns)
+def axis(peak: float, ticks: int = 4, *, integer: bool = True) -> tuple[float, float]:
+    """A round axis for values up to ``peak``: ``(top, step)`` with about ``ticks`` steps of 1, 2, 2.5 or 5
+    × 10ⁿ (whole steps only when ``integer``: counts never get a 1.25 gridline)."""
+    peak = max(peak, 1.0)
+    raw = peak / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    step = 10 * power
+    for factor in (1, 2, 2.5, 5, 10):
+        candidate = factor * power
+        if integer and (candidate < 1 or candidate != int(candidate)):
+            continue
+        if candidate >= raw:
+            step = candidate
+            break
+    if integer:
+        step = max(float(math.ceil(step)), 1.0)
+    return math.ceil(peak / step - 1e-9) * step, step
 
 
 def _tick_text(value: float) -> str:
@@ -69,17 +78,19 @@ def bar_chart(
     items: Sequence[tuple[str, float, str]],
     *,
     value_format: str = "{:g}",
-    width: int = 640,
-    height: int = 240,
+    width: int = 520,
+    height: int = 230,
     ticks: int = 4,
+    integer: bool = True,
 ) -> BarChart:
-    """Vertical bars for ``(label, value, tone)`` items, with a value axis of ``ticks`` steps."""
+    """Vertical bars for ``(label, value, tone)`` items, with a value axis of about ``ticks`` round steps."""
     left, right, top, bottom = 44.0, 8.0, 20.0, 36.0
     baseline = height - bottom
     plot_h = baseline - top
-    peak = nice_max(max((v for _label, v, _tone in items), default=0.0))
+    peak, step = axis(max((v for _label, v, _tone in items), default=0.0), ticks, integer=integer)
     slot = (width - left - right) / max(len(items), 1)
     bar_w = max(slot * 0.68, 2.0)
+    every = 1 if slot >= 44 else 2
     bars = []
     for i, (label, value, tone) in enumerate(items):
         h = plot_h * (value / peak) if peak else 0.0
@@ -93,9 +104,11 @@ def bar_chart(
                 y=round(baseline - h, 2),
                 width=round(bar_w, 2),
                 height=round(h, 2),
+                show_label=(len(items) - 1 - i) % every == 0,
             )
         )
+    steps = round(peak / step)
     tick_rows = tuple(
-        Tick(y=round(baseline - plot_h * k / ticks, 2), text=_tick_text(peak * k / ticks)) for k in range(ticks + 1)
+        Tick(y=round(baseline - plot_h * k / steps, 2), text=_tick_text(step * k)) for k in range(steps + 1)
     )
     return BarChart(width, height, top, baseline, left, width - right, tuple(bars), tick_rows)
