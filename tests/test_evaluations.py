@@ -14,6 +14,7 @@ from .test_evaluations_support import (
     MENTEE_ANSWERS,
     answer,
     answer_path,
+    close,
     copy_template,
     paired_course,
     schedule,
@@ -283,8 +284,10 @@ def test_mentor_sees_nothing_with_two_mentees(live, browser):
     )
     for mentee in world.mentees:
         assert answer(mentee, checkpoint, mentor.person_id, MENTEE_ANSWERS).status == 200
+    close(world.coordinator, checkpoint)
     page = _about_me(mentor, checkpoint)
     assert page.status == 200
+    assert "Fewer than 3 mentees answered by the due date" in page.soup.find(id="too-few").get_text()
     assert page.soup.find(id="too-few") is not None and page.soup.find(id="aggregate-table") is None
     assert "Good talks" not in page.text
     ids = [r.id for r in _responses(live, checkpoint)]
@@ -292,22 +295,26 @@ def test_mentor_sees_nothing_with_two_mentees(live, browser):
 
 
 def test_mentor_sees_aggregate_with_three_and_individual_after_release(live, browser):
-    world = paired_course(live, browser, mentors=1, mentees=3, capacity=3)
+    world = paired_course(live, browser, mentors=1, mentees=4, capacity=4)
     mentor = world.mentors[0]
-    assert len(world.pairs[mentor.person_id]) == 3
+    assert len(world.pairs[mentor.person_id]) == 4
     checkpoint = schedule(
         world.coordinator, copy_template(world.coordinator, "mentee_of_mentor"), "mentees_about_mentor"
     )
-    for index, mentee in enumerate(world.mentees):
+    on_time, late = world.mentees[:3], world.mentees[3]
+    for index, mentee in enumerate(on_time):
         answers = dict(MENTEE_ANSWERS, q1=str(index + 3), q7=f"Secret note {index}")
         assert answer(mentee, checkpoint, mentor.person_id, answers).status == 200
     with live.app.app_context():  # the functions the dashboard and the grades use
         from lti_tool.mentoring.evaluations import completion_by_checkpoint, responses_for_checkpoint
 
         [completion] = completion_by_checkpoint(db.session(), world.course_id)
-        assert (completion.checkpoint_id, completion.expected, completion.submitted) == (checkpoint, 3, 3)
+        assert (completion.checkpoint_id, completion.expected, completion.submitted) == (checkpoint, 4, 3)
         assert len(responses_for_checkpoint(db.session(), checkpoint)) == 3
         db.session.remove()
+    early = _about_me(mentor, checkpoint)  # before the due date: nothing yet, even with three
+    assert early.soup.find(id="aggregate-table") is None and "after the due date" in early.text
+    close(world.coordinator, checkpoint)
     page = _about_me(mentor, checkpoint)
     table = page.soup.find(id="aggregate-table")
     assert table is not None, page.text[:1500]
@@ -319,6 +326,12 @@ def test_mentor_sees_aggregate_with_three_and_individual_after_release(live, bro
     assert page.soup.find(id="individual") is None
     names = [m.name for m in world.mentees]
     assert not any(name in page.text for name in names)
+    # A late answer does not move the aggregate (its difference would be that one answer).
+    late_answers = dict(MENTEE_ANSWERS, q1="1", q7="Secret note 3")
+    assert answer(late, checkpoint, mentor.person_id, late_answers).status == 200
+    after = _about_me(mentor, checkpoint).soup.find(id="aggregate-table")
+    assert after.find("tr", attrs={"data-item": "q1"}).find("td", class_="mean").get_text(strip=True) == "4.00 / 5"
+    assert "3 responses" in after.find("caption").get_text()
     ids = [r.id for r in _responses(live, checkpoint)]
     assert all(mentor.get(f"/evaluations/responses/{rid}").status == 404 for rid in ids)
 
@@ -326,7 +339,7 @@ def test_mentor_sees_aggregate_with_three_and_individual_after_release(live, bro
     assert released.status == 200 and "Released" in released.text
     page = _about_me(mentor, checkpoint)
     assert page.soup.find(id="individual") is not None
-    assert all(f"Secret note {i}" in page.text for i in range(3))
+    assert all(f"Secret note {i}" in page.text for i in range(4))  # released: every response, late ones too
     assert mentor.get(f"/evaluations/responses/{ids[0]}").status == 200
 
     world.coordinator.post(f"/evaluations/checkpoints/{checkpoint}/release", {"released": "0"})

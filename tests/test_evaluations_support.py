@@ -196,3 +196,20 @@ def answer(
 
 # Answers to the mentee-of-mentor template (all required items; q6 is the choice with points).
 MENTEE_ANSWERS = {"q1": "5", "q2": "4", "q3": "3", "q4": "5", "q5": "4", "q6": "0", "q7": "Good talks", "q8": ""}
+
+
+def close(coordinator: Actor, checkpoint_id: int) -> None:
+    """Move the checkpoint's due date to one second from now through the edit form, and wait until it passes."""
+    import time
+
+    path = f"/evaluations/checkpoints/{checkpoint_id}/edit"
+    page = coordinator.get(path)
+    now = datetime.now(UTC)
+    data = replace(
+        form_data(page, path),
+        opens_at=local_input(now - timedelta(days=2)),
+        due_at=(now + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+    )
+    saved = Page(coordinator.browser.http.post(form_action(page, path), data=data, timeout=30))
+    assert saved.status == 200, saved.text[:1500]
+    time.sleep(1.2)

@@ -2,9 +2,10 @@
 
 * coordinator: every response and result of the course's checkpoints;
 * respondent: their own answers (drafts and submitted);
-* mentor, about them (``mentees_about_mentor``): per-item aggregates (mean, distribution) once at least
-  ``MIN_AGGREGATE`` different mentees submitted; individual responses only after the coordinator
-  releases the checkpoint;
+* mentor, about them (``mentees_about_mentor``): per-item aggregates (mean, distribution) from the due
+  date on, over the responses submitted by then, when at least ``MIN_AGGREGATE`` different mentees
+  submitted (frozen at the due date, so that a late answer cannot be read off the difference between two
+  aggregates); individual responses only after the coordinator releases the checkpoint;
 * mentee, about them (``mentors_about_mentee``): the mentor's evaluation, only after release;
 * anyone else (other pair, other course or platform): nothing, "not found".
 
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import EvaluationCheckpoint, EvaluationInstrumentVersion, EvaluationResponse
+from ...models import EvaluationCheckpoint, EvaluationInstrumentVersion, EvaluationResponse, utcnow
 from .checkpoints import ABOUT_MENTEE, ABOUT_MENTOR
 from .errors import NotFound
 from .instruments import is_scorable
@@ -65,15 +67,15 @@ class AboutMe:
     checkpoint: EvaluationCheckpoint
     submitted: int
     released: bool
-    aggregate: list[ItemSummary] | None  # None: too few responses (and not released)
+    closed: bool  # the due date has passed
+    on_time: int  # responses submitted by the due date (what the aggregate covers)
+    aggregate: list[ItemSummary] | None  # None: not closed yet, or fewer than MIN_AGGREGATE mentees
     individual: list[EvaluationResponse]  # empty unless released
 
-    @property
-    def needed(self) -> int:
-        return max(0, MIN_AGGREGATE - self.submitted)
 
-
-def about_me(session: Session, checkpoint: EvaluationCheckpoint, person_id: int) -> AboutMe:
+def about_me(
+    session: Session, checkpoint: EvaluationCheckpoint, person_id: int, *, now: datetime | None = None
+) -> AboutMe:
     """The evaluations about ``person_id`` at this checkpoint, as far as they may see them."""
     if checkpoint.audience not in (ABOUT_MENTOR, ABOUT_MENTEE):
         raise NotFound()
@@ -89,11 +91,15 @@ def about_me(session: Session, checkpoint: EvaluationCheckpoint, person_id: int)
         ).scalars()
     )
     released = checkpoint.released
+    closed = checkpoint.due_at <= (now or utcnow())
+    # Frozen at the due date: a late answer never changes what the mentor already saw (the difference
+    # between two aggregates would be that one answer).
+    on_time = [r for r in responses if r.submitted_at is not None and r.submitted_at <= checkpoint.due_at]
     aggregate = None
-    if checkpoint.audience == ABOUT_MENTOR and len({r.respondent_person_id for r in responses}) >= MIN_AGGREGATE:
-        # One version per checkpoint in practice; summarise each response against its own version's items.
-        aggregate = _summaries(session, responses)
-    return AboutMe(checkpoint, len(responses), released, aggregate, responses if released else [])
+    enough = len({r.respondent_person_id for r in on_time}) >= MIN_AGGREGATE
+    if checkpoint.audience == ABOUT_MENTOR and closed and enough:
+        aggregate = _summaries(session, on_time)
+    return AboutMe(checkpoint, len(responses), released, closed, len(on_time), aggregate, responses if released else [])
 
 
 def _summaries(session: Session, responses: Sequence[EvaluationResponse]) -> list[ItemSummary]:
@@ -103,7 +109,7 @@ def _summaries(session: Session, responses: Sequence[EvaluationResponse]) -> lis
     newest = max(by_version)
     version = session.get(EvaluationInstrumentVersion, newest)
     assert version is not None
-    # Responses to an older version count for the items whose id and kind are unchanged.
+    # A checkpoint's responses share one version (it moves to a new version only while unanswered).
     return summarize(version.items, responses)
 
 
