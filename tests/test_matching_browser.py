@@ -68,6 +68,12 @@ def test_review_page_edit_and_confirm_in_the_lms_iframe(chromium, contexts, live
     expect(tool.locator("#matching-notice")).to_contain_text("pinned")
     expect(tool.locator("#pair-table tbody tr td[data-state=pinned]")).to_have_count(1)
     screenshot(page, "matching-review-pinned")
+    tool.get_by_role("button", name="Approve").click()
+    expect(tool.locator("#matching-notice")).to_have_text("Pairs approved.")
+    tool.get_by_role("link", name="Pairing history").click()
+    expect(tool.get_by_role("heading", name="Pairing history", level=1)).to_be_visible()
+    expect(tool.locator("#history-table tbody tr")).to_have_count(3)
+    assert_accessible(frame, "the pairing history page")
 
 
 def test_group_review_page_in_the_lms_iframe(chromium, contexts, live, browser):
