@@ -564,3 +564,33 @@ def test_questions_are_reordered_and_removed_in_one_save(live, browser):
         assert ids == ["q5", "q3", "q4", "q6", "q1"]
         assert next(i for i in version.items if i["id"] == "q3")["required"] is False
         db.session.remove()
+
+
+def test_an_ended_pairing_keeps_the_draft_and_the_answer(live, browser):
+    """The mentee asks to switch and the coordinator ends the pairing: the evaluation already started stays
+    the mentee's (named after the former mentor) and can still be submitted; a new one cannot be started."""
+    from .test_program_support import form_action, form_data
+
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    mentee, mentor = world.mentees[0], world.mentors[0]
+    instrument = copy_template(world.coordinator, "mentee_of_mentor")
+    started = schedule(world.coordinator, instrument, "mentees_about_mentor", "Mid-course")
+    untouched = schedule(world.coordinator, instrument, "mentees_about_mentor", "End")
+    assert answer(mentee, started, mentor.person_id, {"q1": "3"}, action="save").status == 200
+
+    home = mentee.get("/space/")
+    switch = Page(mentee.browser.http.get(mentee.browser.tool_url + home.soup.find(id="ask-switch")["href"]))
+    data = replace(form_data(switch, "/matching/switch"), reason="Our schedules never overlap.")
+    assert Page(mentee.browser.http.post(form_action(switch, "/matching/switch"), data=data)).status == 200
+    review = world.coordinator.get("/matching/")
+    request_id = review.soup.select_one("#switch-table tbody tr")["id"].split("-")[1]
+    target = f"/matching/switches/{request_id}"
+    decided = replace(form_data(review, target), decision="approve")
+    assert Page(world.coordinator.browser.http.post(form_action(review, target), data=decided)).status == 200
+
+    rows = mentee.get("/evaluations/").soup.select("#task-table tbody tr")
+    assert [(r["data-checkpoint"], r["data-status"]) for r in rows] == [(str(started), "draft")]
+    assert mentor.name in rows[0].get_text()
+    assert mentee.get(answer_path(untouched, mentor.person_id)).status == 404
+    done = answer(mentee, started, mentor.person_id, MENTEE_ANSWERS)
+    assert done.status == 200 and "Your answers are submitted." in done.text

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import EvaluationCheckpoint, EvaluationResponse, utcnow
+from ...models import EvaluationCheckpoint, EvaluationResponse, Person, utcnow
 from .. import spaces
 from . import checkpoints as _checkpoints
 from .checkpoints import Assignment, Completion, assignments, completion_by_checkpoint
@@ -68,8 +68,9 @@ def my_evaluations(session: Session, course_id: int, person_id: int) -> list[Tas
             mine_now = everyone
         keys: dict[int | None, str | None] = {a.subject_person_id: a.subject_name for a in mine_now}
         for (cp_id, subject), _r in mine.items():
-            if cp_id == checkpoint.id and subject not in keys:
-                keys[subject] = None
+            if cp_id == checkpoint.id and subject not in keys:  # a pair that has ended since
+                person = session.get(Person, subject) if subject is not None else None
+                keys[subject] = person.display_name if person is not None else None
         for subject, name in keys.items():
             response = mine.get((checkpoint.id, subject))
             status = response.status if response else ("open" if checkpoint.opens_at <= now else "upcoming")
