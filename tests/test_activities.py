@@ -308,7 +308,9 @@ def test_reflection_is_pending_manual_then_fully_graded_in_the_demo_gradebook(li
 
     graded = submit(coordinator, refused, f"/activities/{activity.id}/grade/{sid}", score="88,5")
     assert graded.status == 200 and "Score saved" in graded.text
+    assert "Pending" in graded.soup.select_one("td.sync").get_text()
     deliver(live)
+    assert "Sent" in open_page(coordinator, f"/activities/{activity.id}", token).soup.select_one("td.sync").get_text()
     cell = gradebook_cell(live, course.context_id, "Final reflection", name)
     assert cell.startswith("88.5 / 100.0") and "FullyGraded" in cell and "Thoughtful" in cell, cell
 

@@ -289,13 +289,17 @@ def record_results(
     return len(entries)
 
 
-def _latest_rows(session: Session, course_id: int, result_ids: Iterable[int] | None = None) -> list[GradeOutbox]:
+def _latest_rows(
+    session: Session, course_id: int, result_ids: Iterable[int] | None = None, line_item_id: int | None = None
+) -> list[GradeOutbox]:
     latest = (
         select(GradeOutbox.result_id, GradeOutbox.id.label("id"))
         .join(LineItem, LineItem.id == GradeOutbox.line_item_id)
         .where(LineItem.course_id == course_id)
         .order_by(GradeOutbox.result_id, GradeOutbox.id.desc())
     )
+    if line_item_id is not None:
+        latest = latest.where(GradeOutbox.line_item_id == line_item_id)
     if result_ids is not None:
         latest = latest.where(GradeOutbox.result_id.in_(list(result_ids)))
     seen: dict[int, int] = {}
@@ -306,9 +310,10 @@ def _latest_rows(session: Session, course_id: int, result_ids: Iterable[int] | N
     return list(session.execute(select(GradeOutbox).where(GradeOutbox.id.in_(list(seen.values())))).scalars())
 
 
-def latest_deliveries(session: Session, course_id: int) -> dict[int, GradeOutbox]:
-    """The latest outbox row of every result in a course, by result id (its sync state)."""
-    return {row.result_id: row for row in _latest_rows(session, course_id)}
+def latest_deliveries(session: Session, course_id: int, line_item_id: int | None = None) -> dict[int, GradeOutbox]:
+    """The latest outbox row of every result in a course (or one of its line items), by result id: its
+    sync state."""
+    return {row.result_id: row for row in _latest_rows(session, course_id, line_item_id=line_item_id)}
 
 
 def _requeue(rows: Iterable[GradeOutbox]) -> int:

@@ -30,6 +30,7 @@ from ..grades.activities import (
     sync_link_activities,
     update_activity,
 )
+from ..grades.results import latest_deliveries
 from ..grades.services import from_app
 from ..grades.tasks import participation_job, request_participation
 from ..jobs.status import message as job_message
@@ -243,6 +244,7 @@ def _render_show(activity: GradableActivity, *, status: int = 200, grade_errors=
             components=PARTICIPATION_COMPONENTS,
             checkpoints=dict(checkpoint_choices(db.session(), g.course.id)),
             submissions=submissions(db.session(), activity),
+            deliveries=latest_deliveries(db.session(), g.course.id, activity.line_item_id),
             texts=_response_texts(activity),
             notice=notice,
             job=job,
