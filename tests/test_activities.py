@@ -733,3 +733,24 @@ def test_bad_activity_input_is_refused_on_the_form_keeping_what_was_typed(live, 
             db.session.execute(select(GradableActivity).where(GradableActivity.course_id == course_id)).first() is None
         )
         db.session.remove()
+
+
+def test_cli_recomputes_participation_for_cron(live):
+    """`flask grades participation --course N` recomputes that course's participation activities and queues
+    the changed scores; `flask grades deliver` sends them."""
+    from .test_space_support import pair_course, start_pair_thread
+
+    course = pair_course(live, pairs=1)
+    pair = course.pairs[0]
+    start_pair_thread(pair.mentor, pair, "Hello", "First message")
+    create_participation(course.coordinator, "Participation (cron)", target_posts="2")
+    course_id = tool_course_id(live, course.context_id)
+    runner = live.app.test_cli_runner()
+    done = runner.invoke(args=["grades", "participation", "--course", str(course_id)])
+    assert done.exit_code == 0, done.output
+    assert "2 participants, 2 changed" in done.output
+    again = runner.invoke(args=["grades", "participation", "--course", str(course_id)])
+    assert "2 participants, 0 changed" in again.output
+    assert runner.invoke(args=["grades", "deliver", "--wait", "5"]).exit_code == 0
+    cell = gradebook_cell(live, course.context_id, "Participation (cron)", student_name(live, pair.mentor_sub))
+    assert cell.startswith("5.0 / 10.0"), cell

@@ -63,5 +63,27 @@ def status() -> None:
         click.echo(f"{state:<10} {count}")
 
 
+@grades_cli.command("participation")
+@click.option("--course", "course_id", type=int, default=None, help="Only this course (tool course id).")
+def participation(course_id: int | None) -> None:
+    """Recompute every participation activity (or one course's) and queue the changed scores (for cron)."""
+    from ..models.activities import GradableActivity, ScoringRule
+    from .activities import recompute_participation
+
+    query = select(GradableActivity.id).where(GradableActivity.rule == ScoringRule.PARTICIPATION.value)
+    if course_id is not None:
+        query = query.where(GradableActivity.course_id == course_id)
+    total = 0
+    for activity_id in list(db.session.execute(query.order_by(GradableActivity.id)).scalars()):
+        activity = db.session.get(GradableActivity, activity_id)
+        if activity is None or activity.line_item_id is None:
+            continue
+        report = recompute_participation(db.session(), activity, commit=db.session.commit)
+        db.session.commit()
+        total += report.changed
+        click.echo(f"activity {activity_id} ({activity.title}): {report.people} participants, {report.changed} changed")
+    click.echo(f"{total} scores queued; `flask grades deliver` (or a running worker) sends them.")
+
+
 def init_app(app) -> None:  # type: ignore[no-untyped-def]
     app.cli.add_command(grades_cli)
