@@ -371,10 +371,10 @@ def event_text(kind: str, params: dict[str, object]) -> str:
             "comment": _("Comment on a goal"),
         }.get(str(params.get("change")), _("Goal updated"))
         if "title" in params:
-            change += f": “{params['title']}”"
+            change = _("%(change)s: “%(title)s”", change=change, title=params["title"])
         status = params.get("status")
         if status:
-            change += " · " + goal_status_text(str(status))
+            change = _("%(change)s · now %(status)s", change=change, status=goal_status_text(str(status)))
         return change
     if kind == "evaluation":
         return _("Submitted the evaluation “%(title)s”", title=params.get("title", ""))
