@@ -448,8 +448,8 @@ def test_participation_is_computed_from_real_pair_posts_in_a_job_and_delivered(l
 
 
 def test_activity_pages_permission_matrix(live):
-    """Coordinator: every page; participant: 403 everywhere; another course's coordinator: 404 for this
-    course's activity ids; the same instructor from another platform: 404; no session: 401."""
+    """Coordinator: every page; participant and observer: 403 everywhere; another course's coordinator: 404
+    for this course's activity ids; the same instructor from another platform: 404; no session: 401."""
     from .support.demo import people
     from .test_discussions import actor, new_course
 
@@ -461,6 +461,9 @@ def test_activity_pages_permission_matrix(live):
     other_course = new_course(live, 1)
     outsider = actor(live, people(live.app, "instructor", other_course)[0], context=other_course)
     other_platform = actor(live, instructor, flavour="canvas", context=context)
+    from .test_discussions_permissions import observer_launch
+
+    observer = observer_launch(live, students[1], context)
 
     activity_id = create_participation(coordinator, "Participation (permissions)")
     pid = person_id(live, students[0])
@@ -479,6 +482,7 @@ def test_activity_pages_permission_matrix(live):
 
     for method, path in pages:
         assert answer(participant, method, path) == 403, (method, path)
+        assert answer(observer, method, path) == 403, (method, path)
         own = path.startswith("/activities/") and str(activity_id) not in path
         expected_outsider = 200 if own and method == "get" else 404
         if own and method == "post":
