@@ -27,7 +27,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,10 +86,19 @@ class PlatformKeys:
     thread per process fetches a cold JWKS while the others wait for it instead of all fetching at once.
     """
 
-    def __init__(self, store: ExpiringStore, ttl: int, http: requests.Session | None = None) -> None:
+    def __init__(
+        self, store: ExpiringStore, ttl: int, http: requests.Session | Callable[[], requests.Session] | None = None
+    ) -> None:
         self.store = store
         self.ttl = ttl
-        self.http = http or requests.Session()
+        # A session, or a factory called only when a JWKS is fetched (most launches find the key cached).
+        self._http = http or requests.Session
+
+    @property
+    def http(self) -> requests.Session:
+        if not isinstance(self._http, requests.Session):
+            self._http = self._http()
+        return self._http
 
     @staticmethod
     def _cache_key(url: str) -> str:

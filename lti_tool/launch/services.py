@@ -64,12 +64,9 @@ def tool_conf() -> DatabaseToolConf:
 
 def launch_validator() -> LaunchValidator:
     store = launch_store()
+    settings = launch_settings()
+    keys = PlatformKeys(store, settings.jwks_ttl, http_session)
     if isinstance(store, DatabaseStore):
         # The nonce is recorded in the launch's own transaction, committed with the identity sync.
         store = store.within(db.session())
-    return LaunchValidator(
-        tool_conf(),
-        store,
-        PlatformKeys(launch_store(), launch_settings().jwks_ttl, http_session()),
-        launch_settings(),
-    )
+    return LaunchValidator(tool_conf(), store, keys, settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, abort, current_app, g, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -86,14 +87,20 @@ def fresh_token() -> str | None:
         return None
     if "fresh_token" not in g:
         g.fresh_token = signer().dumps(tool)
+        g.fresh_token_query = urlencode({TOKEN_PARAM: g.fresh_token})
     return g.fresh_token
 
 
 def tool_url(endpoint: str, **values: Any) -> str:
+    """``url_for`` with this page's tool-session token as the last query parameter (encoded once per page)."""
     token = fresh_token()
-    if token:
+    if not token:
+        return url_for(endpoint, **values)
+    if "_anchor" in values:
         values[TOKEN_PARAM] = token
-    return url_for(endpoint, **values)
+        return url_for(endpoint, **values)
+    url = url_for(endpoint, **values)
+    return url + ("&" if "?" in url else "?") + g.fresh_token_query
 
 
 def tool_session_field() -> Markup:

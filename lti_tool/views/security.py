@@ -27,17 +27,24 @@ def _origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def platform_origins(app: Flask) -> list[str]:
+def _cached(app: Flask) -> tuple[list[str], str]:
+    """The active platforms' origins and the Content-Security-Policy built from them (both per process, for
+    ``_CACHE_SECONDS``)."""
     cached = app.extensions.get("platform_origins")
     now = time.monotonic()
     if cached and now - cached[0] < _CACHE_SECONDS:
-        return cached[1]
+        return cached[1], cached[2]
     rows = db.session.execute(
         db.select(Platform.issuer, Platform.auth_login_url).where(Platform.is_active.is_(True))
     ).all()
     origins = sorted({o for row in rows for o in (_origin(row[0]), _origin(row[1])) if o})
-    app.extensions["platform_origins"] = (now, origins)
-    return origins
+    policy = content_security_policy(origins)
+    app.extensions["platform_origins"] = (now, origins, policy)
+    return origins, policy
+
+
+def platform_origins(app: Flask) -> list[str]:
+    return _cached(app)[0]
 
 
 def forget_platform_origins(app: Flask) -> None:
@@ -66,7 +73,8 @@ def content_security_policy(origins: list[str]) -> str:
 
 def add_security_headers(response: Response) -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    response.headers.setdefault("Content-Security-Policy", content_security_policy(platform_origins(app)))
+    if "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = _cached(app)[1]
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template
+from sqlalchemy import bindparam, func, select
 
 from ..database import commit_if_written
 from ..extensions import db
@@ -12,19 +13,20 @@ from .access import require_tool_session, tool_url
 
 bp = Blueprint("space", __name__, url_prefix="/space")
 
+# Active members per program role in a course (the coordinator's home card); built once.
+_ROLE_COUNTS = (
+    select(Membership.program_role, func.count())
+    .where(Membership.course_id == bindparam("course_id"), Membership.is_active.is_(True))
+    .group_by(Membership.program_role)
+)
+
 
 @bp.route("/")
 @require_tool_session()
 def home():
     counts: dict[str, int] = {}
     if g.membership.program_role == "coordinator":
-        counts = dict(
-            db.session.execute(  # type: ignore[arg-type]
-                db.select(Membership.program_role, db.func.count())
-                .where(Membership.course_id == g.course.id, Membership.is_active.is_(True))
-                .group_by(Membership.program_role)
-            ).all()
-        )
+        counts = dict(db.session.execute(_ROLE_COUNTS, {"course_id": g.course.id}).all())  # type: ignore[arg-type]
     # The participant's place in the course's program: a program that requires profiles sends people to
     # theirs first; otherwise the home page shows what is missing.
     program, known = programs.program_and_participant(db.session(), g.course.id, g.membership.id)
