@@ -447,7 +447,9 @@ def remove_member(run_id: int, participant_id: int) -> BaseResponse:
     found = _run_or_404(run_id)
     program = service.get_or_create_program(db.session(), g.course.id)
     try:
-        groups_service.GroupEditor(db.session(), program, found).remove(participant_id)
+        groups_service.GroupEditor(db.session(), program, found).remove(
+            participant_id, forbid=request.form.get("forbid") == "1"
+        )
     except service.NotInProgram:
         abort(404)
     except service.NotAllowed:

@@ -379,10 +379,23 @@ class GroupEditor:
         self.session.flush()
         return target
 
-    def remove(self, participant_id: int) -> None:
+    def remove(self, participant_id: int, *, forbid: bool = False) -> None:
+        """Take someone out of their proposed group; ``forbid``: never group them with its mentors (or, for
+        peers, its other members) again (forbidden pairs that later runs respect)."""
+        before = self.group_of(participant_id)
+        others = [] if before is None else before.ids("peer" if self.program.is_peer else "mentor")
         group = self._leave(participant_id)
         if group is None:
             raise NotInProgram("That person is in no proposed group.")
+        if forbid:
+            known = {(p.mentee_id, p.mentor_id) for p in self.run.pairs}
+            for other in others:
+                if other != participant_id and (participant_id, other) not in known:
+                    self.run.pairs.append(
+                        ProposedPair(
+                            mentee_id=participant_id, mentor_id=other, score=0.0, reason_parts=[], state="forbidden"
+                        )
+                    )
         role = "peer" if self.program.is_peer else "mentee"
         self.run.unmatched = [
             *[u for u in self.run.unmatched if int(u["participant_id"]) != participant_id],
