@@ -594,3 +594,27 @@ def test_an_ended_pairing_keeps_the_draft_and_the_answer(live, browser):
     assert mentee.get(answer_path(untouched, mentor.person_id)).status == 404
     done = answer(mentee, started, mentor.person_id, MENTEE_ANSWERS)
     assert done.status == 200 and "Your answers are submitted." in done.text
+
+
+def test_a_double_click_makes_one_response(live, browser):
+    """Several saves of a first draft at once (a double click, two tabs) leave one response, no error."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .test_program_support import form_action, form_data
+
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    mentee = world.mentees[0]
+    checkpoint = schedule(world.coordinator, copy_template(world.coordinator, "self_assessment"), "self_assessment")
+    path = answer_path(checkpoint)
+    page = mentee.get(path)
+    data = [(k, v) for k, v in form_data(page, path) if not k.startswith("answer-")]
+    data += [("answer-q1", "4"), ("action", "save")]
+
+    def post(_n: int) -> int:
+        return mentee.browser.http.post(form_action(page, path), data=data, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(post, range(4)))
+    assert statuses == [200] * 4
+    [response] = _responses(live, checkpoint)
+    assert response.answers == {"q1": 4} and response.subject_person_id is None

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -108,6 +108,15 @@ class EvaluationResponse(Base):
             "checkpoint_id", "respondent_person_id", "subject_person_id", name="uq_evaluation_response_who"
         ),
         Index("ix_evaluation_response_checkpoint_id_status", "checkpoint_id", "status"),
+        # NULLs are distinct in the constraint above: one response about nobody per person and checkpoint.
+        Index(
+            "uq_evaluation_response_about_nobody",
+            "checkpoint_id",
+            "respondent_person_id",
+            unique=True,
+            sqlite_where=text("subject_person_id IS NULL"),
+            postgresql_where=text("subject_person_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

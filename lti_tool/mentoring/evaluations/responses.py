@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...models import EvaluationCheckpoint, EvaluationInstrumentVersion, EvaluationResponse, utcnow
@@ -93,15 +94,9 @@ def save(
     version = version_for(session, checkpoint, response)
     answers, errors = check_answers(version.items, raw, final=final)
     if response is None:
-        response = EvaluationResponse(
-            checkpoint_id=checkpoint.id,
-            instrument_version_id=version.id,
-            respondent_person_id=person_id,
-            subject_person_id=subject_person_id,
-            status="draft",
-            answers={},
-        )
-        session.add(response)
+        response = _new_response(session, checkpoint, version, person_id, subject_person_id)
+        if response.status == "submitted":
+            raise AlreadySubmitted()
     if errors:
         # Keep what was valid, and whatever earlier answer a refused value would have replaced.
         merged = dict(response.answers or {})
@@ -117,6 +112,33 @@ def save(
     if response.status == "submitted":
         _grade_hook(session, response)
     return SaveOutcome(response, errors)
+
+
+def _new_response(
+    session: Session,
+    checkpoint: EvaluationCheckpoint,
+    version: EvaluationInstrumentVersion,
+    person_id: int,
+    subject_person_id: int | None,
+) -> EvaluationResponse:
+    """A new draft row, or the one a concurrent request (a double click) created a moment ago."""
+    response = EvaluationResponse(
+        checkpoint_id=checkpoint.id,
+        instrument_version_id=version.id,
+        respondent_person_id=person_id,
+        subject_person_id=subject_person_id,
+        status="draft",
+        answers={},
+    )
+    try:
+        with session.begin_nested():
+            session.add(response)
+    except IntegrityError:
+        existing = find_response(session, checkpoint.id, person_id, subject_person_id)
+        if existing is None:
+            raise
+        return existing
+    return response
 
 
 def _grade_hook(session: Session, response: EvaluationResponse) -> None:
