@@ -232,3 +232,31 @@ def test_evaluation_completion_results_and_missed_evaluations(live, browser):
     rows = {r["Checkpoint"]: r for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
     assert rows["Mid-course"]["Completion (%)"] == "50.0" and rows["Mid-course"]["Mean score (%)"] == "75.0"
     assert rows["Self-assessment"]["Who answers"] == "Self-assessment" and rows["Self-assessment"]["Drafts"] == "1"
+
+
+def test_people_in_mentoring_groups_count_as_matched(live, browser):
+    """In a peer co-mentoring program, everyone placed in an approved group is matched (not at risk), and the
+    groups are counted."""
+    from .test_program_support import enter, fresh_course, settings_of
+
+    course = fresh_course(live, browser, n_students=6)
+    coordinator, token = enter(live, course, course.instructor)
+    saved = settings_of(coordinator, token, structure="group", relationship_model="peer")
+    assert saved.status == 200 and "saved" in saved.url, saved.text[:1500]
+    for sub in course.students:
+        student, student_token = enter(live, course, sub)
+        assert open_page(student, "/space/", student_token).status == 200
+    before = open_page(coordinator, "/dashboard/", token)
+    assert before.soup.select_one("#stat-unmatched .stat-value").get_text(strip=True) == "6"
+
+    from .test_dashboard_support import post_form
+
+    ran = post_form(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    assert ran.status == 200, ran.text[:1500]
+    approved = post_form(coordinator, ran, f"/matching/runs/{ran.soup.find(id='run')['data-run']}/approve")
+    assert approved.status == 200 and "Groups approved." in approved.text
+
+    after = open_page(coordinator, "/dashboard/", token)
+    assert after.soup.select_one("#stat-unmatched .stat-value").get_text(strip=True) == "0"
+    assert after.soup.select_one("#stat-groups").get_text(strip=True) == "2 mentoring groups"
+    assert not after.soup.select("#risk-table tr[data-person]")

@@ -26,7 +26,8 @@ Definitions (the dashboard's help text says the same in words):
   score of the submitted responses that have one. A checkpoint past its due date that a pair's member has
   not submitted is a **missed evaluation**.
 * **Unmatched**: an active participant who would be matched as a mentee (mentees, peers, and volunteers
-  whose mentor offer is not approved) with no active pairing; the latest matching run says why.
+  whose mentor offer is not approved) with no active pairing and in no active group; the latest matching
+  run says why. Group spaces count as matched here; their activity is not on the dashboard yet.
 * **At risk**: a pair or person with at least one reason (see ``REASONS``); reasons are codes with
   parameters so that the view can say them in the reader's language.
 """
@@ -62,6 +63,7 @@ from ...models import (
 from ...models.base import utcnow
 from ...models.discussions import SPACE_PAIR
 from ...models.goals import GOAL_STATUSES, OPEN_STATUSES
+from ...models.mentorships import GroupMember, MentoringGroup
 from ..goals import GoalCounts, goal_updates_by_person
 from ..meetings import MeetingCounts
 from .sql import epoch_seconds
@@ -112,6 +114,7 @@ class PersonRow:
     role: str  # "mentee", "mentor" or "peer" (as matching sees them)
     active: bool  # still an active member of the course
     pairs: int = 0  # active pairings (as mentee or mentor)
+    groups: int = 0  # active mentoring groups they are a current member of
     pair_posts: int = 0
     forum_posts: int = 0
     last_post_at: datetime | None = None
@@ -223,6 +226,7 @@ class Overview:
     replies: int
     last_run_at: datetime | None
     checkpoints: list[CheckpointResult] = field(default_factory=list)
+    groups: int = 0  # active mentoring groups (group mentoring, peer co-mentoring)
 
     @property
     def active_pairs(self) -> list[PairRow]:
@@ -237,9 +241,12 @@ class Overview:
             "pairs_active": sum(1 for p in active if not p.silent),
             "pairs_silent": sum(1 for p in active if p.silent),
             "people": sum(1 for p in self.people if p.active),
-            "matched": sum(1 for p in self.people if p.active and p.pairs),
+            "matched": sum(1 for p in self.people if p.active and (p.pairs or p.groups)),
+            "groups": self.groups,
             "unmatched": sum(1 for p in self.people if p.unmatched is not None),
-            "mentors_free": sum(1 for p in self.people if p.active and p.role == "mentor" and not p.pairs),
+            "mentors_free": sum(
+                1 for p in self.people if p.active and p.role == "mentor" and not p.pairs and not p.groups
+            ),
             "switch_pending": sum(1 for p in active if p.switch_pending_since is not None),
             "at_risk": len(self.at_risk),
             "posts": sum(p.posts for p in self.pairs),
@@ -418,6 +425,20 @@ def _forum_posts_by_person(session: Session, course_id: int) -> dict[int, tuple[
         .group_by(Post.author_id),
     )
     return {int(author): (int(count), _at(last)) for author, count, last in rows if author is not None}
+
+
+def _group_members(session: Session, course_id: int) -> tuple[int, dict[int, int]]:
+    """Active groups of the course, and per participant the active groups they are a current member of."""
+    rows = _rows(
+        session,
+        select(GroupMember.participant_id, GroupMember.group_id)
+        .join(MentoringGroup, MentoringGroup.id == GroupMember.group_id)
+        .where(MentoringGroup.course_id == course_id, MentoringGroup.ended_at.is_(None), GroupMember.left_at.is_(None)),
+    )
+    per_person: dict[int, int] = defaultdict(int)
+    for participant_id, _group_id in rows:
+        per_person[int(participant_id)] += 1
+    return len({group_id for _p, group_id in rows}), per_person
 
 
 def _pending_switches(session: Session, course_id: int) -> dict[int, datetime]:
@@ -671,6 +692,7 @@ def course_overview(
     scan = _scan_pair_posts(session, course_id, members, now)
     replies = scan.gaps
     forum_posts = _forum_posts_by_person(session, course_id)
+    groups_active, in_groups = _group_members(session, course_id)
     switches = _pending_switches(session, course_id)
     last_run_at, unmatched_reasons = _latest_unmatched(session, course_id)
     weeks = [
@@ -728,7 +750,8 @@ def course_overview(
             last_post = forum_last
         person.pair_posts, person.forum_posts, person.last_post_at = pair_posts, forum_count, last_post
         person.goal_updates = goal_updates.get(person.person_id, 0)
-        if person.active and person.role in ("mentee", "peer") and not person.pairs:
+        person.groups = in_groups.get(person.participant_id, 0)
+        if person.active and person.role in ("mentee", "peer") and not person.pairs and not person.groups:
             reason = unmatched_reasons.get(person.participant_id)
             params: dict[str, object] = {"role": person.role}
             if reason is not None:
@@ -756,6 +779,7 @@ def course_overview(
         replies=len(all_gaps),
         last_run_at=last_run_at,
         checkpoints=results,
+        groups=groups_active,
     )
 
 
