@@ -758,3 +758,38 @@ def test_cli_recomputes_participation_for_cron(live):
     assert runner.invoke(args=["grades", "deliver", "--wait", "5"]).exit_code == 0
     cell = gradebook_cell(live, course.context_id, "Participation (cron)", student_name(live, pair.mentor_sub))
     assert cell.startswith("5.0 / 10.0"), cell
+
+
+def test_a_mentors_evaluation_of_a_mentee_grades_the_mentee_and_a_rating_of_a_mentor_grades_no_one(live, browser):
+    """Instrument score of "mentors about each mentee": the mentee evaluated gets the grade (the mean of the
+    evaluations about them), not the mentor who answered. Instrument score of "mentees about their mentor"
+    is refused: a mentee's rating of their mentor is nobody's grade."""
+    from .test_evaluations_support import answer, copy_template, paired_course, schedule
+
+    world = paired_course(live, browser, mentors=1, mentees=2, capacity=2)
+    coordinator, mentor = world.coordinator, world.mentors[0]
+    about_mentee = schedule(
+        coordinator, copy_template(coordinator, "mentor_of_mentee"), "mentors_about_mentee", "Mentee progress"
+    )
+    about_mentor = schedule(
+        coordinator, copy_template(coordinator, "mentee_of_mentor"), "mentees_about_mentor", "Mentor feedback"
+    )
+
+    page = open_page(coordinator.browser, "/activities/new", coordinator.token)
+    fields = {"title": "Progress grade", "kind": "evaluation", "rule": "instrument_score", "score_maximum": "10"}
+    refused = submit(coordinator.browser, page, "/activities/new", checkpoint_id=str(about_mentor), **fields)
+    assert refused.status == 400 and "is not a grade" in refused.soup.get_text()
+    created = submit(coordinator.browser, refused, "/activities/new", checkpoint_id=str(about_mentee), **fields)
+    assert created.status == 200 and "Activity created" in created.text, created.text[:1500]
+
+    first, second = world.mentees
+    for mentee, point in ((first, "5"), (second, "3")):
+        answers = {f"q{i}": point for i in range(1, 5)} | {"q5": "Steady", "q6": "Keep going"}
+        done = answer(mentor, about_mentee, mentee.person_id, answers)
+        assert done.status == 200 and "submitted" in done.url, done.text[:1500]
+    deliver(live)
+
+    context = world.course.context_id
+    assert gradebook_cell(live, context, "Progress grade", first.name).startswith("10.0 / 10.0")
+    assert gradebook_cell(live, context, "Progress grade", second.name).startswith("5.0 / 10.0")
+    assert gradebook_cell(live, context, "Progress grade", mentor.name) == "—"

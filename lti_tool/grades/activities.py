@@ -197,6 +197,23 @@ def check_activity_data(data: ActivityData) -> dict[str, str]:
     return errors
 
 
+def check_checkpoint(session: Session, course_id: int, data: ActivityData) -> dict[str, str]:
+    """Problems with the chosen checkpoint: it must be the course's, and an instrument score of mentees'
+    evaluations of their mentor is not a grade for anyone (its score would be a mentee's rating)."""
+    if data.kind != ActivityKind.EVALUATION.value or data.checkpoint_id is None:
+        return {}
+    checkpoint = session.get(EvaluationCheckpoint, data.checkpoint_id)
+    if checkpoint is None or checkpoint.course_id != course_id:
+        return {"checkpoint_id": N_("Choose one of this course's checkpoints.")}
+    if data.rule == ScoringRule.INSTRUMENT_SCORE.value and checkpoint.audience in NOT_A_GRADE:
+        return {
+            "rule": N_(
+                "A mentee's rating of their mentor is not a grade: grade this checkpoint by completion or by hand."
+            )
+        }
+    return {}
+
+
 def _apply(activity: GradableActivity, data: ActivityData) -> None:
     activity.title = data.title.strip()[:400]
     activity.kind = data.kind
@@ -228,7 +245,7 @@ def create_activity(session: Session, services: GradeServices, course: Course, d
     (:class:`~lti_tool.grades.errors.LineItemUnavailable`, ``PlatformUnavailable``) when the LMS cannot
     make the column; nothing is written then.
     """
-    errors = check_activity_data(data)
+    errors = check_activity_data(data) or check_checkpoint(session, course.id, data)
     if errors:
         raise _invalid(errors)
     key = uuid.uuid4().hex[:16]
@@ -259,7 +276,7 @@ def update_activity(
     """
     if activity.source == ActivitySource.DEEP_LINK.value and data.kind != activity.kind:
         raise _invalid({"kind": N_("This activity was placed in the LMS as this kind; it cannot change.")})
-    errors = check_activity_data(data)
+    errors = check_activity_data(data) or check_checkpoint(session, activity.course_id, data)
     if errors:
         raise _invalid(errors)
     item = activity.line_item
@@ -281,22 +298,26 @@ def grade_earlier_submissions(session: Session, activity: GradableActivity) -> i
     item = activity.line_item
     if activity.kind != ActivityKind.EVALUATION.value or activity.checkpoint_id is None or item is None:
         return 0
+    checkpoint = session.get(EvaluationCheckpoint, activity.checkpoint_id)
+    if checkpoint is None or checkpoint.course_id != activity.course_id:
+        return 0
+    if activity.rule == ScoringRule.INSTRUMENT_SCORE.value and checkpoint.audience in NOT_A_GRADE:
+        return 0
+    graded = (
+        EvaluationResponse.subject_person_id
+        if graded_by_subject(checkpoint.audience, activity.rule)
+        else EvaluationResponse.respondent_person_id
+    )
     already = select(GradeResult.person_id).where(GradeResult.line_item_id == item.id)
     rows = session.execute(
-        select(
-            EvaluationResponse.respondent_person_id,
-            Person.sub,
-            func.avg(EvaluationResponse.score_fraction),
-        )
-        .join(EvaluationCheckpoint, EvaluationCheckpoint.id == EvaluationResponse.checkpoint_id)
-        .join(Person, Person.id == EvaluationResponse.respondent_person_id)
+        select(graded, Person.sub, func.avg(EvaluationResponse.score_fraction))
+        .join(Person, Person.id == graded)
         .where(
-            EvaluationResponse.checkpoint_id == activity.checkpoint_id,
-            EvaluationCheckpoint.course_id == activity.course_id,
+            EvaluationResponse.checkpoint_id == checkpoint.id,
             EvaluationResponse.status == "submitted",
-            EvaluationResponse.respondent_person_id.not_in(already),
+            graded.not_in(already),
         )
-        .group_by(EvaluationResponse.respondent_person_id, Person.sub)
+        .group_by(graded, Person.sub)
     ).all()
     maximum = float(activity.score_maximum)
     entries = []
@@ -362,15 +383,35 @@ def _respondent(session: Session, response: EvaluationResponse) -> Person | None
     return session.get(Person, response.respondent_person_id)
 
 
-def respondent_fraction(session: Session, checkpoint_id: int, person_id: int) -> float | None:
-    """The mean score fraction of a person's submitted responses at a checkpoint (a mentor evaluating
-    three mentees answers three times); None when none of them is scored."""
+# Audiences whose instrument score grades the person evaluated (the subject), not the one who answered.
+SUBJECT_GRADED = ("mentors_about_mentee",)
+# Audiences whose instrument score is not a grade for anyone: a mentee's rating of their mentor.
+NOT_A_GRADE = ("mentees_about_mentor",)
+
+
+def graded_by_subject(audience: str | None, rule: str) -> bool:
+    """Whether an instrument-score grade goes to the person evaluated: a mentor's evaluation of a mentee's
+    engagement and progress grades the mentee. Completion and manual grades always go to the respondent."""
+    return rule == ScoringRule.INSTRUMENT_SCORE.value and audience in SUBJECT_GRADED
+
+
+def respondent_fraction(
+    session: Session, checkpoint_id: int, person_id: int, *, as_subject: bool = False
+) -> float | None:
+    """The mean score fraction of the submitted responses at a checkpoint given by a person (a mentor
+    evaluating three mentees answers three times), or about them (``as_subject``: every mentor's evaluation
+    of this mentee); None when none of them is scored."""
+    who = (
+        EvaluationResponse.subject_person_id == person_id
+        if as_subject
+        else EvaluationResponse.respondent_person_id == person_id
+    )
     fractions = [
         f
         for f in session.execute(
             select(EvaluationResponse.score_fraction).where(
                 EvaluationResponse.checkpoint_id == checkpoint_id,
-                EvaluationResponse.respondent_person_id == person_id,
+                who,
                 EvaluationResponse.status == "submitted",
             )
         ).scalars()
@@ -431,7 +472,17 @@ def _grade_submission(
     if activity.rule == ScoringRule.COMPLETION.value:
         return record_result(session, line_item=item, person=person, score_given=maximum, score_maximum=maximum)
     if activity.rule == ScoringRule.INSTRUMENT_SCORE.value:
-        fraction = respondent_fraction(session, response.checkpoint_id, person.id)
+        audience = response.checkpoint.audience if response.checkpoint is not None else None
+        if audience in NOT_A_GRADE:
+            return None
+        if graded_by_subject(audience, activity.rule):
+            subject = session.get(Person, response.subject_person_id) if response.subject_person_id else None
+            if subject is None:
+                return None
+            person = subject
+        fraction = respondent_fraction(
+            session, response.checkpoint_id, person.id, as_subject=graded_by_subject(audience, activity.rule)
+        )
         if fraction is None and response.score_fraction is not None:
             fraction = float(response.score_fraction)
         if fraction is None:

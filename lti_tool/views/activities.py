@@ -197,6 +197,9 @@ def create():
         activity = create_activity(db.session(), from_app(current_app), g.course, data)
     except GradeError as err:
         db.session.rollback()
+        fields = getattr(err, "fields", None)
+        if fields:
+            return _render_form(None, values, {k: _(v) for k, v in fields.items()}, 400)
         return _render_form(None, values, {"form": _(err.message)}, err.status if err.status < 500 else 502)
     db.session.commit()
     return redirect(tool_url("activities.show", activity_id=activity.id, notice="created"), code=303)
