@@ -185,3 +185,33 @@ def test_mentee_choice_suggestions_picks_and_capacity(live, browser):
     assert "1st choice" in reasons and "2nd choice" in reasons
     unmatched = ran.soup.select("#unmatched-table tbody tr")
     assert any("did not pick any mentor" in tr.get_text() for tr in unmatched)
+
+
+def test_required_profiles_leave_people_without_one_unmatched_with_the_reason(live, browser):
+    course = fresh_course(live, browser, n_students=3)
+    coordinator, token = enter(live, course, course.instructor)
+    assert settings_of(coordinator, token, profile_required="required").status == 200
+    student, student_token = enter(live, course, course.students[0])
+    page = open_page(student, "/program/profile", student_token)
+    assert submit(student, page, "/program/profile", offer_mentor="1", capacity="2", time_zone="UTC").status == 200
+    mentor_row = participant_of(live, course.context_id, course.students[0])
+    _post(
+        coordinator,
+        open_page(coordinator, "/program/mentors", token),
+        f"/program/mentors/{mentor_row.id}/decision",
+        decision="approve",
+    )
+    with_profile, t1 = enter(live, course, course.students[1])
+    assert (
+        submit(
+            with_profile, open_page(with_profile, "/program/profile", t1), "/program/profile", time_zone="UTC"
+        ).status
+        == 200
+    )
+    without, t2 = enter(live, course, course.students[2])  # lands on the profile page and leaves it
+    assert open_page(without, "/space/", t2).url.split("?")[0].endswith("/program/profile")
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    assert len(ran.soup.select("#pair-table tbody tr")) == 1
+    missing = participant_of(live, course.context_id, course.students[2])
+    row = ran.soup.find(id=f"unmatched-{missing.id}")
+    assert row is not None and "has not filled in their profile yet" in row.get_text()

@@ -45,6 +45,7 @@ UNMATCHED_TEMPLATES: dict[str, str] = {
     "no_compatible_peer": "no other learner meets all the rules of the program with them",
     "no_group_left": "every group that fits them is full",
     "removed_by_coordinator": "taken out of the proposal by a coordinator",
+    "no_profile": "has not filled in their profile yet, which the program requires",
 }
 
 

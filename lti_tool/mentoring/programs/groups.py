@@ -216,12 +216,12 @@ def run_group_matching(session: Session, program: Program, *, created_by: int | 
         raise NotAllowed(str(err)) from err
     for k, proposal in enumerate(proposals, start=number + 1):
         proposal.name = f"Group {k}"
-    from .matching_runs import _jsonable
+    from .matching_runs import _jsonable, _no_profile
 
     run.unmatched = [
         {"participant_id": int(u.person_id), "role": u.role, "code": u.code, "params": _jsonable(u.params)}
         for u in unmatched
-    ]
+    ] + [u for u in _no_profile(data) if u["participant_id"] not in in_group]
     run.groups = proposals
     run.pairs = [
         ProposedPair(mentee_id=int(a), mentor_id=int(b), score=0.0, reason_parts=[], state="forbidden")

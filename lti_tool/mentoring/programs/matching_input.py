@@ -29,6 +29,8 @@ class MatchingInput:
     options: MatchOptions
     picks: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Mentee id -> ranked mentor ids, for the mentee-choice mode."""
+    without_profile: tuple[tuple[int, str], ...] = ()
+    """``(participant id, role)`` of mentees and peers left out because the program requires a profile."""
 
 
 def matching_input(session: Session, program: Program, *, week_of: date | None = None) -> MatchingInput:
@@ -36,7 +38,9 @@ def matching_input(session: Session, program: Program, *, week_of: date | None =
 
     Mentees are participants in the mentee role; mentors are approved mentors (pending and declined
     volunteers are matched as mentees); in a peer program everyone is a peer. People who left the course
-    are left out. A profile without a time zone takes the person's zone from the LMS, else UTC.
+    are left out, and so are mentees and peers without a profile when the program requires one
+    (``without_profile``; runs list them as unmatched, ``no_profile``). A profile without a time zone
+    takes the person's zone from the LMS, else UTC.
     """
     rows = session.execute(
         select(Participant, Person)
@@ -48,7 +52,11 @@ def matching_input(session: Session, program: Program, *, week_of: date | None =
     mentees: list[EngineParticipant] = []
     mentors: list[EngineParticipant] = []
     peers: list[EngineParticipant] = []
+    without_profile: list[tuple[int, str]] = []
     for row, person in rows:
+        if program.profile_required and not row.has_profile and row.role in ("mentee", "both"):
+            without_profile.append((row.id, "peer" if row.role == "both" else "mentee"))
+            continue
         engine = engine_participant(row, default_time_zone=person.timezone or "UTC")
         if row.role == "both":
             peers.append(engine)
@@ -65,6 +73,7 @@ def matching_input(session: Session, program: Program, *, week_of: date | None =
         weights=engine_weights(program),
         options=engine_options(program, **extra),
         picks=picks,
+        without_profile=tuple(without_profile),
     )
 
 

@@ -23,7 +23,7 @@ from ...models.base import utcnow
 from ...models.mentorships import MentoringGroup
 from ..matching import Assignment, MatchingError, Mode, match
 from .errors import NotAllowed, NotInProgram
-from .matching_input import matching_input
+from .matching_input import MatchingInput, matching_input
 
 
 def _jsonable(value: object) -> object:
@@ -46,6 +46,15 @@ def active_mentorships(session: Session, course_id: int) -> list[Mentorship]:
             .order_by(Mentorship.id)
         ).scalars()
     )
+
+
+def _no_profile(data: MatchingInput, only: set[int] | None = None) -> list[dict]:
+    """Unmatched entries for the people a program requiring profiles leaves out until they fill one in."""
+    return [
+        {"participant_id": pid, "role": role, "code": "no_profile", "params": {}}
+        for pid, role in data.without_profile
+        if only is None or pid in only
+    ]
 
 
 def run_matching(
@@ -131,7 +140,8 @@ def run_matching(
         unmatched=[
             {"participant_id": int(u.person_id), "role": u.role, "code": u.code, "params": _jsonable(u.params)}
             for u in assignment.unmatched
-        ],
+        ]
+        + _no_profile(data, only),
     )
     run.pairs = (
         [
