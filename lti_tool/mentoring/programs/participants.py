@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,15 +87,22 @@ def _new_role_mentor(session: Session, program: Program, membership: Membership)
     )
 
 
+# Built once (the home page runs it on every visit); :course_id and :membership_id are bound per call.
+_PROGRAM_AND_PARTICIPANT = (
+    select(Program, Participant)
+    .outerjoin(
+        Participant,
+        (Participant.program_id == Program.id) & (Participant.membership_id == bindparam("membership_id")),
+    )
+    .where(Program.course_id == bindparam("course_id"))
+)
+
+
 def program_and_participant(
     session: Session, course_id: int, membership_id: int
 ) -> tuple[Program | None, Participant | None]:
     """The course's program and the membership's participant row in one query (the home page's need)."""
-    row = session.execute(
-        select(Program, Participant)
-        .outerjoin(Participant, (Participant.program_id == Program.id) & (Participant.membership_id == membership_id))
-        .where(Program.course_id == course_id)
-    ).first()
+    row = session.execute(_PROGRAM_AND_PARTICIPANT, {"course_id": course_id, "membership_id": membership_id}).first()
     return (None, None) if row is None else (row[0], row[1])
 
 
