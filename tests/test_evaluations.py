@@ -206,6 +206,8 @@ def test_answer_with_required_items_drafts_scoring_and_escaping(live, browser):
     # The coordinator sees the response and its score; the mentee sees their own answers.
     results = world.coordinator.get(f"/evaluations/checkpoints/{checkpoint_id}")
     assert results.status == 200 and results.soup.find(id="submitted-count").get_text(strip=True) == "1 of 1"
+    written = results.soup.find(id="written-answers")
+    assert "<script>alert(1)</script> <b>bold</b>" in written.get_text() and "<b>bold</b>" not in str(written)
     mine = mentee.get(f"/evaluations/responses/{response.id}")
     assert mine.status == 200 and "Good talks" not in mine.text and "&lt;b&gt;bold&lt;/b&gt;" in mine.text
 

@@ -526,12 +526,18 @@ def checkpoint(checkpoint_id: int):
         if (r.respondent_person_id, r.subject_person_id) not in expected_keys
     ]
     scores = [r.score_fraction for r in submitted if r.score_fraction is not None]
+    written = [
+        (item, [r.answers[item["id"]] for r in submitted if r.answers.get(item["id"])])
+        for item in (version.items if version else [])
+        if item["type"] in ("short_text", "long_text")
+    ]
     page = render_template(
         "evaluations/checkpoint.html",
         checkpoint=found,
         version=version,
         rows=rows,
         summaries=vis.summarize(version.items if version else [], submitted),
+        written=[(item, texts) for item, texts in written if texts],
         submitted=len(submitted),
         mean_score=(sum(scores) / len(scores)) if scores else None,
         audiences=_audiences(),
