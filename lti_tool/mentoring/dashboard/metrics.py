@@ -368,14 +368,15 @@ def _scan_pair_posts(session: Session, course_id: int, members: dict[int, tuple[
     scan and a Python loop; ``members`` maps each pair to its two members' person ids (only their posts
     count as replies: a moderator's post does not break or start a run).
     """
-    # Posts are numbered as they are written, so id order is time order within a thread (and reads the
-    # thread's index in order, without sorting tens of thousands of rows).
+    # Posts are numbered as they are written, so id order is time order within a thread. Ordering by the
+    # thread index's own columns (course, kind, pair, thread) and then the post index (thread, id) lets
+    # the database stream the rows in that order without sorting tens of thousands of them.
     rows = _rows(
         session,
         select(Thread.space_id, Post.thread_id, Post.author_id, epoch_seconds(Post.created_at))
         .join(Thread, Thread.id == Post.thread_id)
         .where(Thread.course_id == course_id, Thread.space_kind == SPACE_PAIR)
-        .order_by(Post.thread_id, Post.id),
+        .order_by(Thread.space_id, Thread.id, Post.id),
     )
     gaps: dict[int, list[float]] = defaultdict(list)
     weeks = [0] * WEEKS_SHOWN
