@@ -1,6 +1,6 @@
 """Full LTI 1.3 launches per second: Mentoring Space against a stock pylti1p3 tool, in the same run.
 
-    .venv/bin/python benchmarks/launch.py [--n 200] [--concurrency 20] [--workers 2] [--threads 4]
+    .venv/bin/python benchmarks/launch.py [--n 200] [--concurrency 20] [--workers 2] [--threads 4] [--rounds 2]
 
 Both tools are served by gunicorn (gthread, ``--workers`` × ``--threads``) on free ports of 127.0.0.1.
 Mentoring Space runs with its database (a temporary SQLite file, or ``DATABASE_URL`` when set) and its
@@ -20,6 +20,8 @@ tools are made the same way, in this process, with the demo platform's Python AP
 (``build_launch_claims`` once per user, then a fresh nonce, ``iat``/``exp`` and ``sign_jwt`` per launch)
 and its signing key (``platform_private_key``); both tools fetch the platform's JWKS from the demo LMS.
 Latency is the time of the three tool requests; launches/s is launches over the phase's wall time.
+Each phase runs in ``--rounds`` rounds with the two tools in turn (A B | B A …), so load drift on a shared host
+weighs on both alike.
 
 Targets (PASS/FAIL, exit status 1 on a FAIL): Mentoring Space's throughput ≥ the stock tool's (ratio ≥ 1.0)
 sequentially and with ``--concurrency`` clients, and its p95 < 250 ms with ``--concurrency`` clients.
@@ -274,6 +276,12 @@ class Result:
     def mean_ms(self) -> float:
         return statistics.fmean(self.latencies) * 1000 if self.latencies else float("nan")
 
+    def __add__(self, other: Result) -> Result:
+        """Two rounds of the same tool and phase as one row: all their launches over their summed wall time."""
+        return Result(
+            self.tool, self.phase, self.steps + other.steps, self.wall + other.wall, self.errors + other.errors
+        )
+
 
 def run_phase(tool: Tool, phase: str, n: int, clients: int) -> Result:
     """``n`` launches spread over ``clients`` threads, each with its own ``requests.Session``."""
@@ -353,6 +361,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=20, help="clients in the concurrent phase (default 20)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per tool (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternating rounds per phase, ours and stock in turn (default 2)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, database)")
     return parser.parse_args(argv)
 
@@ -427,12 +438,26 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"--- {server.name} log ---\n{server.log_tail()}")
                 return 2
 
+        # Each phase runs in --rounds rounds, the two tools alternating A B | B A | A B …, so that a machine whose
+        # load drifts during the run (other processes on a shared host) weighs on both tools alike.
         results: dict[str, dict[str, Result]] = {"ours": {}, "stock": {}}
+        round_ratios: dict[str, list[float]] = {}
+        per_round = max(1, args.n // args.rounds)
         for phase, clients in (("sequential", 1), ("concurrent", args.concurrency)):
-            for key, tool in (("ours", ours), ("stock", stock)):
-                results[key][phase] = run_phase(tool, phase, args.n, clients)
-        print(f"\n{args.n} launches per row: login -> launch -> first page; concurrent = {args.concurrency} clients")
+            for r in range(args.rounds):
+                order = (("ours", ours), ("stock", stock)) if r % 2 == 0 else (("stock", stock), ("ours", ours))
+                this_round = {key: run_phase(tool, phase, per_round, clients) for key, tool in order}
+                for key, result in this_round.items():
+                    results[key][phase] = results[key][phase] + result if phase in results[key] else result
+                if this_round["stock"].rate:
+                    round_ratios.setdefault(phase, []).append(this_round["ours"].rate / this_round["stock"].rate)
+        print(
+            f"\n{per_round * args.rounds} launches per row in {args.rounds} alternating rounds: login -> launch -> "
+            f"first page; concurrent = {args.concurrency} clients"
+        )
         print_table([results[k][phase] for phase in ("sequential", "concurrent") for k in ("ours", "stock")])
+        for phase, ratios in round_ratios.items():
+            print(f"  {phase} throughput ratio per round: " + " ".join(f"{x:.2f}" for x in ratios))
         print()
         checks = verdicts(results["ours"], results["stock"], args.concurrency)
         for ok, text in checks:

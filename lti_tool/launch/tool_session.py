@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -52,7 +52,8 @@ class ToolSessionSigner:
         return ToolSession(sid=secrets.token_urlsafe(16), **fields)  # type: ignore[arg-type]
 
     def dumps(self, session: ToolSession) -> str:
-        return self._serializer.dumps(asdict(session))
+        # The fields are plain values: a shallow copy of them is what ``asdict``'s deep copy would make.
+        return self._serializer.dumps(dict(vars(session)))
 
     def loads(self, token: str) -> ToolSession:
         try:
