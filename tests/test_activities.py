@@ -572,6 +572,7 @@ def test_renamed_and_deleted_columns_of_an_activity(live):
     assert "Deleted in the LMS" in listing.text
     grades = course.coordinator.get("/grades/")
     assert "no longer has this gradebook column" in grades.text
+    assert grades.soup.find("a", string="Graded activity: Engagement (weeks 1-6)") is not None
 
     action, fields = form_fields(grades, "/grades/line-items/restore")
     restored = course.coordinator.http.http.post(live.tool_url + action, data=fields, timeout=30, allow_redirects=False)

@@ -18,7 +18,17 @@ from ..grades.lineitems import restore_missing
 from ..grades.results import RECORDED_COURSES, latest_deliveries, resend, resend_failed
 from ..grades.services import from_app
 from ..grades.tasks import request_delivery
-from ..models import Course, GradeOutbox, GradeResult, LineItem, LineItemStatus, Membership, OutboxStatus, Person
+from ..models import (
+    Course,
+    GradableActivity,
+    GradeOutbox,
+    GradeResult,
+    LineItem,
+    LineItemStatus,
+    Membership,
+    OutboxStatus,
+    Person,
+)
 from .access import require_tool_session, tool_url
 
 bp = Blueprint("grades", __name__, url_prefix="/grades")
@@ -120,11 +130,21 @@ def _columns() -> list[Column]:
     return columns
 
 
+def _activities_by_line_item() -> dict[int, GradableActivity]:
+    rows = db.session.execute(
+        db.select(GradableActivity).where(
+            GradableActivity.course_id == g.course.id, GradableActivity.line_item_id.is_not(None)
+        )
+    ).scalars()
+    return {a.line_item_id: a for a in rows if a.line_item_id is not None}
+
+
 def _render(status: int = 200, error: str | None = None):
     notice = _notices().get(request.args.get("notice", ""))
     return (
         render_template(
             "grades/status.html",
+            activities=_activities_by_line_item(),
             columns=_columns(),
             notice=notice,
             error=error,
