@@ -3,6 +3,7 @@
 from .activities import ActivityKind, ActivitySource, GradableActivity, ScoringRule
 from .base import Base, UTCDateTime, utcnow
 from .course import Course, Membership, Person, ResourceLink
+from .dashboard import DashboardSettings
 from .discussions import (
     DiscussionSettings,
     ForumTopic,
@@ -47,6 +48,7 @@ __all__ = [
     "Meeting",
     "MeetingOccurrence",
     "Course",
+    "DashboardSettings",
     "Deployment",
     "DiscussionSettings",
     "EvaluationCheckpoint",
