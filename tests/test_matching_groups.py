@@ -313,6 +313,15 @@ def test_group_member_leaves_for_another_group_and_late_joiner_joins_one(live, b
         db.session.remove()
     assert after[old_group] == sorted({*now[old_group], joined}), "the group with room takes the newcomer"
     assert after[new_group] == now[new_group]
+    # The coordinator ends a group from the history: its members are free for the next run.
+    history = open_page(coordinator, "/matching/history", token)
+    ended = _post(coordinator, history, f"/matching/history/groups/{old_group}/end")
+    assert "The group has ended." in ended.text, ended.text[:1500]
+    member, member_token = enter(live, course, course.students[3])
+    assert open_page(member, "/space/", member_token).soup.find(id=f"my-group-{old_group}") is None
+    rerun = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    placed = {tr["id"] for s in _groups(rerun) for tr in s.select("tbody tr[data-role=mentee]")}
+    assert f"member-{participant_of(live, course.context_id, course.students[3]).id}" in placed
 
 
 def test_co_mentored_groups_and_peer_pairs(live, browser):

@@ -215,3 +215,50 @@ def test_required_profiles_leave_people_without_one_unmatched_with_the_reason(li
     missing = participant_of(live, course.context_id, course.students[2])
     row = ran.soup.find(id=f"unmatched-{missing.id}")
     assert row is not None and "has not filled in their profile yet" in row.get_text()
+
+
+def test_coordinator_ends_a_pairing_from_the_history(live, browser):
+    course = fresh_course(live, browser, n_students=4)
+    coordinator, token = enter(live, course, course.instructor)
+    mentors = []
+    for index in (0, 1):
+        student, student_token = enter(live, course, course.students[index])
+        page = open_page(student, "/program/profile", student_token)
+        assert submit(student, page, "/program/profile", offer_mentor="1", capacity="2", time_zone="UTC").status == 200
+        mentors.append(participant_of(live, course.context_id, course.students[index]).id)
+    page = open_page(coordinator, "/program/mentors", token)
+    for pid in mentors:
+        page = _post(coordinator, page, f"/program/mentors/{pid}/decision", decision="approve")
+    for sub in course.students[2:]:
+        b, t = enter(live, course, sub)
+        open_page(b, "/space/", t)
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    _post(coordinator, ran, f"/matching/runs/{ran.soup.find(id='run')['data-run']}/approve")
+    before = _active(live)
+    history = open_page(coordinator, "/matching/history", token)
+    first = history.soup.select_one("#history-table tbody tr")
+    ship_id = first["id"].removeprefix("ship-")
+    with live.app.app_context():
+        ship = db.session.get(Mentorship, int(ship_id))
+        ended_pair = (ship.mentee_id, ship.mentor_id)
+        db.session.remove()
+
+    # Students cannot end pairings; an unknown id is not found.
+    student, student_token = enter(live, course, course.students[2])
+    fields = dict(form_data(history, f"/matching/history/pairs/{ship_id}/end"))
+    url = form_action(history, f"/matching/history/pairs/{ship_id}/end")
+    as_student = student.http.post(url.split("?")[0], data={**fields, "ts": student_token})
+    assert as_student.status_code in (400, 403)
+    assert coordinator.http.post(url.replace(f"/pairs/{ship_id}/", "/pairs/999999/"), data=fields).status_code == 404
+
+    ended = _post(coordinator, history, f"/matching/history/pairs/{ship_id}/end")
+    assert "The pairing has ended." in ended.text, ended.text[:1500]
+    states = [tr.find_all("td")[3]["data-state"] for tr in ended.soup.select("#pair-table tbody tr")]
+    # A new mentor for that mentee only; the ended pair is listed as forbidden, so no run proposes it again.
+    assert sorted(states) == ["forbidden", "proposed"], states
+    _post(coordinator, ended, f"/matching/runs/{ended.soup.find(id='run')['data-run']}/approve")
+    after = _active(live)
+    (new_pair,) = after - before
+    assert before - after == {ended_pair} and new_pair[0] == ended_pair[0] and new_pair[1] != ended_pair[1]
+    listed = open_page(coordinator, "/matching/history", token).soup.find(id=f"ship-{ship_id}")
+    assert listed["data-active"] == "no"

@@ -244,6 +244,7 @@ def review():
         "switch-decline": _("The request was declined; the pairing continues."),
         "already": _("That request was already decided."),
         "late": _("Matches are proposed for the people who joined late. Everyone else keeps their match."),
+        "ended": _("The pairing has ended. A new match for the mentee is proposed below: review and approve it."),
         "group-switch": _("They have left the group. If another group has room for them, it is proposed below."),
     }.get(request.args.get("done", ""))
     error = {
@@ -479,14 +480,57 @@ def history() -> str:
     }
     names = matching_runs.names(session, ids)
     db.session.commit()
+    notice = (
+        _("The group has ended. Run matching to place its members again.")
+        if request.args.get("done") == "group-ended"
+        else None
+    )
     return render_template(
         "matching/history.html",
+        notice=notice,
         ships=ships,
         requests_by=requests_by,
         group_requests=group_requests,
         groups=groups,
         names=names,
     )
+
+
+@bp.route("/history/pairs/<int:mentorship_id>/end", methods=["POST"])
+@require_tool_session("coordinator")
+def end_pairing(mentorship_id: int) -> BaseResponse:
+    """End a pairing; a new mentor is proposed for the mentee (never the same one), nobody else moves."""
+    session = db.session()
+    try:
+        ended = matching_runs.end_pairing(session, g.course.id, mentorship_id)
+    except service.NotInProgram:
+        abort(404)
+    program = service.get_or_create_program(session, g.course.id)
+    try:
+        with session.begin_nested():
+            matching_runs.run_matching(
+                session,
+                program,
+                created_by=g.person.id,
+                only={ended.mentee_id},
+                forbid={(ended.mentee_id, ended.mentor_id)},
+            )
+    except service.NotAllowed:
+        pass
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="ended"))
+
+
+@bp.route("/history/groups/<int:group_id>/end", methods=["POST"])
+@require_tool_session("coordinator")
+def end_group(group_id: int) -> BaseResponse:
+    """End a group; its members can be matched again by the next run."""
+    try:
+        matching_runs.end_group(db.session(), g.course.id, group_id)
+    except service.NotInProgram:
+        abort(404)
+    db.session.commit()
+    return redirect(tool_url("matching.history", done="group-ended"))
 
 
 def _own_participant() -> Participant:

@@ -58,7 +58,12 @@ def _no_profile(data: MatchingInput, only: set[int] | None = None) -> list[dict]
 
 
 def run_matching(
-    session: Session, program: Program, *, created_by: int | None = None, only: set[int] | None = None
+    session: Session,
+    program: Program,
+    *,
+    created_by: int | None = None,
+    only: set[int] | None = None,
+    forbid: set[tuple[int, int]] | None = None,
 ) -> MatchRun:
     """Run the program's matching mode and store the proposal as a new ``MatchRun`` (flushed, not committed).
 
@@ -82,6 +87,7 @@ def run_matching(
     previous = latest_run(session, program.course_id)
     decided = [(str(p.mentee_id), str(p.mentor_id), p.state) for p in (previous.pairs if previous else [])]
     forbidden = {(a, b) for a, b, state in decided if state == "forbidden"}
+    forbidden |= {(str(a), str(b)) for a, b in forbid or ()}  # e.g. a pairing the coordinator just ended
     ended_on_request = switched_pairs(session, program.course_id)
     # Pinned pairs (and the coordinator's edits, which are pinned) are kept as they are, outside the engine:
     # an edit may knowingly break a soft rule, which the engine would refuse to pin.
@@ -351,6 +357,34 @@ def decide_switch(
                 member.left_at = request.decided_at
     session.flush()
     return request
+
+
+def end_pairing(session: Session, course_id: int, mentorship_id: int) -> Mentorship:
+    """The coordinator ends an active pairing of this course (history kept; ``NotInProgram`` otherwise)."""
+    found = session.execute(
+        select(Mentorship).where(
+            Mentorship.id == mentorship_id, Mentorship.course_id == course_id, Mentorship.ended_at.is_(None)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotInProgram("No such active pairing in this course.")
+    found.ended_at = utcnow()
+    session.flush()
+    return found
+
+
+def end_group(session: Session, course_id: int, group_id: int) -> MentoringGroup:
+    """The coordinator ends an active group (its space stays readable to its members, read-only)."""
+    found = session.execute(
+        select(MentoringGroup).where(
+            MentoringGroup.id == group_id, MentoringGroup.course_id == course_id, MentoringGroup.ended_at.is_(None)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotInProgram("No such active group in this course.")
+    found.ended_at = utcnow()
+    session.flush()
+    return found
 
 
 def late_joiners(session: Session, program: Program) -> list[int]:
