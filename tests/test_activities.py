@@ -794,3 +794,12 @@ def test_a_mentors_evaluation_of_a_mentee_grades_the_mentee_and_a_rating_of_a_me
     assert gradebook_cell(live, context, "Progress grade", first.name).startswith("10.0 / 10.0")
     assert gradebook_cell(live, context, "Progress grade", second.name).startswith("5.0 / 10.0")
     assert gradebook_cell(live, context, "Progress grade", mentor.name) == "—"
+    # The coordinator reads the mentor's words beside the mentee they are about.
+    with live.app.app_context():
+        activity_id = db.session.execute(
+            select(GradableActivity.id).where(GradableActivity.title == "Progress grade")
+        ).scalar_one()
+        db.session.remove()
+    page = open_page(coordinator.browser, f"/activities/{activity_id}", coordinator.token)
+    rows = {tr.find("th").get_text(strip=True): tr.get_text(" ", strip=True) for tr in page.soup.select("tbody tr")}
+    assert "Steady" in rows[first.name] and mentor.name not in rows

@@ -826,9 +826,10 @@ TEXT_ITEMS = ("short_text", "long_text")
 
 
 def response_texts(session: Session, activity: GradableActivity) -> dict[int, list[tuple[str, str]]]:
-    """Per respondent, the (question, answer) pairs of the text items of their submitted responses to the
-    activity's checkpoint: what a coordinator reads to grade a reflection (read through the evaluations
-    domain, the checkpoint loaded within the activity's course)."""
+    """Per graded person, the (question, answer) pairs of the text items of the submitted responses to the
+    activity's checkpoint (theirs, or about them when the activity grades the person evaluated): what a
+    coordinator reads to grade a reflection (read through the evaluations domain, the checkpoint loaded
+    within the activity's course)."""
     from ..mentoring.evaluations import responses as evaluation_responses
     from ..mentoring.evaluations.checkpoints import get_checkpoint
     from ..mentoring.evaluations.errors import NotFound
@@ -839,6 +840,14 @@ def response_texts(session: Session, activity: GradableActivity) -> dict[int, li
         checkpoint = get_checkpoint(session, activity.course_id, activity.checkpoint_id)
     except NotFound:
         return {}
+    by_subject = graded_by_subject(checkpoint.audience, activity.rule)
+
+    def graded_person(response: EvaluationResponse) -> int:
+        # Shown beside the person the activity grades: the one evaluated, or the one who answered.
+        if by_subject and response.subject_person_id is not None:
+            return response.subject_person_id
+        return response.respondent_person_id
+
     texts: dict[int, list[tuple[str, str]]] = {}
     versions: dict[int, EvaluationInstrumentVersion] = {}
     for response in evaluation_responses.responses_for_checkpoint(session, checkpoint.id):
@@ -849,7 +858,5 @@ def response_texts(session: Session, activity: GradableActivity) -> dict[int, li
         for shown in evaluation_responses.answers_for_display(version, response.answers or {}):
             item = shown["item"]
             if item.get("type") in TEXT_ITEMS and shown["text"]:
-                texts.setdefault(response.respondent_person_id, []).append(
-                    (str(item.get("prompt") or ""), shown["text"])
-                )
+                texts.setdefault(graded_person(response), []).append((str(item.get("prompt") or ""), shown["text"]))
     return texts
