@@ -147,3 +147,38 @@ def test_reassign_remove_and_add_pairs(live, browser):
         assert ship.mentor_id == mentor0
         db.session.remove()
     assert names  # the first proposal named every mentee
+
+
+def test_edit_endpoints_are_for_this_course_s_coordinators_only(live, browser):
+    course, coordinator, token, ids = _setup(live, browser)
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    run_id = ran.soup.find(id="run")["data-run"]
+    pair_id = ran.soup.select_one("#pair-table tbody tr")["id"].removeprefix("pair-")
+    paths = [
+        f"/matching/runs/{run_id}/assign",
+        f"/matching/runs/{run_id}/pairs/{pair_id}/remove",
+        f"/matching/runs/{run_id}/groups/1",
+        f"/matching/runs/{run_id}/members/{ids[course.students[2]]}/move",
+        f"/matching/runs/{run_id}/members/{ids[course.students[2]]}/remove",
+        "/matching/history/pairs/1/end",
+        "/matching/history/groups/1/end",
+    ]
+    base = form_action(ran, "/matching/run").split("/matching/run")[0]
+    # A student, with their own valid session and CSRF token, is refused by the role check.
+    student, student_token = enter(live, course, course.students[2])
+    own = open_page(student, "/program/profile", student_token)
+    fields = {k: v for k, v in form_data(own, "/program/profile") if k in ("csrf_token", "ts")}
+    for path in paths:
+        got = student.http.post(base + path, data={**fields, "mentor_id": "1", "group_id": "1", "pair_id": pair_id})
+        assert got.status_code == 403, (path, got.status_code)
+    assert open_page(student, "/matching/history", student_token).status == 403
+
+    # The coordinator of another course does not find this course's run or pairs.
+    other = fresh_course(live, browser, n_students=1)
+    other_coordinator, other_token = enter(live, other, other.instructor)
+    page = open_page(other_coordinator, "/matching/", other_token)
+    theirs = {k: v for k, v in form_data(page, "/matching/run")}
+    for path in paths[:2]:
+        got = other_coordinator.http.post(base + path, data={**theirs, "mentor_id": "1", "pair_id": pair_id})
+        assert got.status_code == 404, (path, got.status_code)
+    assert len(_pairs(open_page(coordinator, "/matching/", token))) == 3, "nothing changed"
