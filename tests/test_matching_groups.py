@@ -319,6 +319,30 @@ def test_group_member_leaves_for_another_group_and_late_joiner_joins_one(live, b
     assert "The group has ended." in ended.text, ended.text[:1500]
     member, member_token = enter(live, course, course.students[3])
     assert open_page(member, "/space/", member_token).soup.find(id=f"my-group-{old_group}") is None
+    # Its space stays readable, read-only, to its members; someone who left it earlier no longer enters it.
+    with live.app.app_context():
+        from lti_tool.models import Membership, Participant
+
+        def person_of(pid: int) -> int:
+            return (
+                db.session.query(Membership.person_id)
+                .join(Participant, Participant.membership_id == Membership.id)
+                .filter(Participant.id == pid)
+                .scalar()
+            )
+
+        course_id = db.session.get(MentoringGroup, old_group).course_id
+        stayer = person_of(participant_of(live, course.context_id, course.students[3]).id)
+        access = spaces.access(db.session(), course_id, stayer, "group", old_group, is_coordinator=False)
+        assert access.may_read and not access.may_write and not access.space.active
+        try:
+            spaces.access(db.session(), course_id, person_of(mover), "group", old_group, is_coordinator=False)
+        except spaces.SpaceNotFound:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError("someone who left the group entered its space")
+        assert f"group-{old_group}" in [s.key for s in spaces.spaces_of(db.session(), course_id, stayer)]
+        db.session.remove()
     rerun = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
     placed = {tr["id"] for s in _groups(rerun) for tr in s.select("tbody tr[data-role=mentee]")}
     assert f"member-{participant_of(live, course.context_id, course.students[3]).id}" in placed
