@@ -12,7 +12,7 @@ from lti_tool.extensions import db
 
 from .support.browser import Page
 from .test_dashboard_support import Scenario, paired_course, set_approved_at, write_posts
-from .test_program_support import enter, open_page
+from .test_program_support import enter, form_data, open_page, submit
 
 
 def _scenario(live, browser) -> tuple[Scenario, datetime]:
@@ -101,17 +101,27 @@ def test_known_scenario_metrics_at_risk_and_median_reply(live, browser):
     assert len(people) == 1
     assert "Not matched: every compatible mentor is already full" in people[0].get_text(" ", strip=True)
 
-    # The coordinator's threshold: at 25 days pair A is no longer silent (but still has never met);
-    # at 31 days it is not at risk at all; at 1 day pair B is silent too.
-    relaxed = _dashboard(scenario, silent_days="25")
+    # The coordinators' threshold, saved for the course: at 25 days pair A is no longer silent (but still
+    # has never met); at 31 days it is not at risk at all; at 1 day pair B is silent too.
+    def threshold(value: str) -> Page:
+        return submit(scenario.coordinator, _dashboard(scenario), "/dashboard/threshold", silent_days=value)
+
+    relaxed = threshold("25")
+    assert relaxed.status == 200 and relaxed.soup.find(id="dashboard-notice"), relaxed.text[:1000]
     assert [li["data-reason"] for li in relaxed.soup.select(f"#risk-pair-{a.id} li")] == ["no_meeting"]
     assert relaxed.soup.find(id=f"pair-{a.id}")["data-status"] == "active"
-    assert _dashboard(scenario, silent_days="31").soup.find(id=f"risk-pair-{a.id}") is None
     assert relaxed.soup.select_one("#silent_days")["value"] == "25"
-    strict = _dashboard(scenario, silent_days="1")
+    assert threshold("31").soup.find(id=f"risk-pair-{a.id}") is None
+    strict = threshold("1")
     reasons = strict.soup.select(f"#risk-pair-{b.id} li[data-reason]")
     assert [li.get_text(strip=True) for li in reasons] == ["No contact for 1 day"]
-    assert _dashboard(scenario, silent_days="nonsense").soup.select_one("#silent_days")["value"] == "14"
+    for bad in ("nonsense", "0", "366"):
+        refused = threshold(bad)
+        assert refused.status == 400
+        assert refused.soup.select_one("#silent_days")["value"] == bad, "what was typed is kept"
+        error = refused.soup.select_one("#silent_days-error").get_text(strip=True)
+        assert error == "Enter a whole number of days from 1 to 365."
+    assert _dashboard(scenario).soup.select_one("#silent_days")["value"] == "1", "refused input changes nothing"
 
     # Charts: an SVG picture with a text alternative and the numbers in a table.
     for chart_id in ("chart-weeks", "chart-contact"):
@@ -134,7 +144,6 @@ def test_switch_request_puts_the_pair_at_risk(live, browser):
     mentee, mentee_token = enter(live, scenario.course, pair.mentee_sub)
     form = open_page(mentee, "/matching/switch", mentee_token)
     assert form.status == 200, form.text[:1000]
-    from .test_program_support import submit
 
     sent = submit(mentee, form, "/matching/switch", reason="We never find a time.")
     assert sent.status == 200
@@ -215,6 +224,9 @@ def test_only_this_courses_coordinators_see_the_dashboard(live, browser):
             assert student.http.get(f"{base}{path}?ts={token}", timeout=30).status_code == 403, (sub, path)
         home = open_page(student, "/space/", token)
         assert "/dashboard/" not in home.text
+        own = [(k, v) for k, v in form_data(open_page(student, "/program/profile", token), "/program/profile")]
+        own = [(k, v) for k, v in own if k in ("csrf_token", "ts")] + [("silent_days", "2")]
+        assert student.http.post(f"{base}/dashboard/threshold", data=own, timeout=30).status_code == 403
     for path in paths:
         assert scenario.coordinator.http.get(f"{base}{path}", timeout=30).status_code == 401
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import format_date, get_locale, get_translations
 
 from ..extensions import db
@@ -28,10 +28,10 @@ from ..mentoring.dashboard import (
     PairRow,
     Reason,
     bar_chart,
-    clamp_silent_days,
     course_overview,
     csv_lines,
     pair_timeline,
+    settings,
 )
 from ..mentoring.dashboard.export import Cell
 from ..mentoring.matching.reasons import render_unmatched
@@ -86,7 +86,8 @@ def pair_url(pair_id: int) -> str:
 
 
 def _silent_days() -> int:
-    return clamp_silent_days(request.args.get("silent_days", DEFAULT_SILENT_DAYS))
+    """The course's saved silence threshold (coordinators set it on the dashboard)."""
+    return settings.silent_days(db.session(), g.course.id)
 
 
 def _gettext(text: str) -> str:
@@ -237,6 +238,25 @@ def index():
     The at-risk list and the pairs table show ``PAGE_SIZE`` rows per page (``risk`` and ``page`` in the query
     string), so the page stays readable and quick in a course of thousands; the CSV exports hold every row.
     """
+    notice = _("The silence threshold is saved for this course.") if request.args.get("done") == "threshold" else None
+    return _render_index(notice=notice)
+
+
+@bp.route("/threshold", methods=["POST"])
+@require_tool_session("coordinator")
+def save_threshold():
+    """Save the course's silence threshold (shared by its coordinators); bad input keeps what was typed."""
+    typed = request.form.get("silent_days", "")
+    try:
+        settings.save_silent_days(db.session(), g.course.id, typed, person_id=g.person.id)
+    except settings.InvalidThreshold as err:
+        db.session.rollback()
+        return _render_index(error=_(err.message), typed=typed), 400
+    db.session.commit()
+    return redirect(tool_url("dashboard.index", done="threshold", _anchor="threshold-form"))
+
+
+def _render_index(*, notice: str | None = None, error: str | None = None, typed: str | None = None) -> str:
     silent_days = _silent_days()
     overview = course_overview(db.session(), g.course.id, silent_days=silent_days)
     week_chart, week_desc = _week_chart(overview)
@@ -250,7 +270,7 @@ def index():
             p.mentee.name.casefold(),
         ),
     )
-    state = {"silent_days": silent_days, "page": _page_number("page"), "risk": _page_number("risk")}
+    state = {"page": _page_number("page"), "risk": _page_number("risk")}
     return render_template(
         "dashboard/index.html",
         overview=overview,
@@ -272,6 +292,9 @@ def index():
         person_role_text=person_role_text,
         exports=EXPORTS,
         default_silent_days=DEFAULT_SILENT_DAYS,
+        notice=notice,
+        threshold_error=error,
+        threshold_typed=typed,
     )
 
 

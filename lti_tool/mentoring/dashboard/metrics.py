@@ -61,6 +61,7 @@ from ...models import (
     Thread,
 )
 from ...models.base import utcnow
+from ...models.dashboard import DEFAULT_SILENT_DAYS
 from ...models.discussions import SPACE_PAIR
 from ...models.goals import GOAL_STATUSES, OPEN_STATUSES
 from ...models.mentorships import GroupMember, MentoringGroup
@@ -68,7 +69,6 @@ from ..goals import GoalCounts, goal_updates_by_person
 from ..meetings import MeetingCounts
 from .sql import epoch_seconds
 
-DEFAULT_SILENT_DAYS = 14
 MIN_SILENT_DAYS, MAX_SILENT_DAYS = 1, 365
 WEEKS_SHOWN = 12
 DAY = 86400.0

@@ -8,8 +8,7 @@ from sqlalchemy.orm import Session
 from ...models import DashboardSettings
 from ...models.dashboard import DEFAULT_SILENT_DAYS
 from ..errors import DomainError
-
-MIN_SILENT_DAYS, MAX_SILENT_DAYS = 1, 365
+from .metrics import MAX_SILENT_DAYS, MIN_SILENT_DAYS
 
 
 def N_(message: str) -> str:
@@ -41,8 +40,8 @@ def parse_days(raw: object) -> int:
     return days
 
 
-def save_silent_days(session: Session, course_id: int, days: int, *, person_id: int | None) -> DashboardSettings:
-    """Set the course's threshold (flushed, not committed)."""
+def save_silent_days(session: Session, course_id: int, days: object, *, person_id: int | None) -> DashboardSettings:
+    """Set the course's threshold from what a person typed (flushed, not committed; ``InvalidThreshold``)."""
     row = session.execute(
         select(DashboardSettings).where(DashboardSettings.course_id == course_id)
     ).scalar_one_or_none()
