@@ -263,6 +263,7 @@ class GroupEditor:
         self.forbidden = {(p.mentee_id, p.mentor_id) for p in run.pairs if p.state == "forbidden"}
         self.forbidden |= {(int(a), int(b)) for a, b in self.data.options.excluded_pairs}
         self.approved_ids = approved_proposals(session, run)
+        self._loads: Counter[int] | None = None
 
     def group(self, group_id: int) -> ProposedGroup:
         found = next((g for g in self.run.groups if g.id == group_id), None)
@@ -276,8 +277,14 @@ class GroupEditor:
         return next((g for g in self.run.groups if participant_id in g.new_ids()), None)
 
     def mentor_load(self, mentor_id: int) -> int:
-        proposed = sum(len(g.new_ids()) for g in self.run.groups if mentor_id in g.ids("mentor"))
-        return self.led[mentor_id] + proposed
+        """Mentees a mentor leads in active groups plus those this proposal gives them (counted once)."""
+        if self._loads is None:
+            self._loads = Counter()
+            for g in self.run.groups:
+                added = len(g.new_ids())
+                for m in g.ids("mentor"):
+                    self._loads[m] += added
+        return self.led[mentor_id] + self._loads[mentor_id]
 
     def _is_forbidden(self, a: int, b: int) -> bool:
         return (a, b) in self.forbidden or (b, a) in self.forbidden
@@ -375,6 +382,7 @@ class GroupEditor:
         target.score, target.state = _group_score(target.members), "pinned"
         self.run.unmatched = [u for u in self.run.unmatched if int(u["participant_id"]) != participant_id]
         self._drop_empty()
+        self._loads = None
         _totals(self.run)
         self.session.flush()
         return target
@@ -402,6 +410,7 @@ class GroupEditor:
             {"participant_id": participant_id, "role": role, "code": REMOVED, "params": {}},
         ]
         self._drop_empty()
+        self._loads = None
         _totals(self.run)
         self.session.flush()
 
