@@ -794,6 +794,13 @@ def test_a_mentors_evaluation_of_a_mentee_grades_the_mentee_and_a_rating_of_a_me
     assert gradebook_cell(live, context, "Progress grade", first.name).startswith("10.0 / 10.0")
     assert gradebook_cell(live, context, "Progress grade", second.name).startswith("5.0 / 10.0")
     assert gradebook_cell(live, context, "Progress grade", mentor.name) == "—"
+    # An activity created afterwards on the same checkpoint grades the answers already given.
+    page = open_page(coordinator.browser, "/activities/new", coordinator.token)
+    later = dict(fields, title="Progress completion", rule="completion")
+    assert submit(coordinator.browser, page, "/activities/new", checkpoint_id=str(about_mentee), **later).status == 200
+    deliver(live)
+    assert gradebook_cell(live, context, "Progress completion", mentor.name).startswith("10.0 / 10.0")
+    assert gradebook_cell(live, context, "Progress completion", first.name) == "—"
     # The coordinator reads the mentor's words beside the mentee they are about.
     with live.app.app_context():
         activity_id = db.session.execute(

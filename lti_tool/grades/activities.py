@@ -262,6 +262,7 @@ def create_activity(session: Session, services: GradeServices, course: Course, d
     _apply(activity, data)
     session.add(activity)
     session.flush()
+    grade_earlier_submissions(session, activity)
     return activity
 
 
