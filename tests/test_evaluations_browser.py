@@ -18,6 +18,7 @@ from .support.playwright_helpers import (
 from .test_evaluations_support import copy_template, paired_course, schedule
 
 TOOL_FRAME = 'iframe[name="tool-frame"]'
+WAIT = 15_000  # ms; generous: the machine running the suite may be busy
 
 
 def test_mentee_answers_an_evaluation_in_the_lms_iframe(chromium, live, browser):
@@ -33,17 +34,17 @@ def test_mentee_answers_an_evaluation_in_the_lms_iframe(chromium, live, browser)
         page.goto(f"{live.lms_url}/sandbox/?context={world.course.context_id}")
         page.get_by_role("button", name=f"Open as {mentee.name}").click()
         tool = page.frame_locator(TOOL_FRAME)
-        expect(tool.get_by_role("heading", name="Mentoring space", exact=True)).to_be_visible(timeout=15_000)
+        expect(tool.get_by_role("heading", name="Mentoring space", exact=True)).to_be_visible(timeout=WAIT)
         frame = page.frame(name="tool-frame")
         assert frame is not None
         assert_third_party_cookies_blocked(page.context, page, frame)
 
         card = tool.locator("#your-evaluations")
-        expect(card).to_contain_text("Mid-course")
-        expect(card).to_contain_text(mentor.name)
+        expect(card).to_contain_text("Mid-course", timeout=WAIT)
+        expect(card).to_contain_text(mentor.name, timeout=WAIT)
         assert_accessible(frame, "the home page with the evaluations card")
         card.get_by_role("link", name=f"Mid-course – {mentor.name}").click()
-        expect(tool.get_by_role("heading", name=f"Mid-course: {mentor.name}", level=1)).to_be_visible()
+        expect(tool.get_by_role("heading", name=f"Mid-course: {mentor.name}", level=1)).to_be_visible(timeout=WAIT)
         assert f"/evaluations/checkpoints/{checkpoint}/answer/{mentor.person_id}" in frame.url
         assert_accessible(frame, "the answer form")
 
@@ -53,10 +54,11 @@ def test_mentee_answers_an_evaluation_in_the_lms_iframe(chromium, live, browser)
         ).check()
         tool.get_by_label("What has helped you most so far?").fill("<b>Weekly</b> check-ins")
         tool.get_by_role("button", name="Submit").click()
-        expect(tool.locator("#error-summary")).to_be_visible()
-        expect(tool.locator("#answer-q2-error")).to_have_text("This question needs an answer.")
-        expect(tool.locator("#answer-q1-4")).to_be_checked()
-        expect(tool.get_by_label("What has helped you most so far?")).to_have_value("<b>Weekly</b> check-ins")
+        expect(tool.locator("#error-summary")).to_be_visible(timeout=WAIT)
+        expect(tool.locator("#answer-q2-error")).to_have_text("This question needs an answer.", timeout=WAIT)
+        expect(tool.locator("#answer-q1-4")).to_be_checked(timeout=WAIT)
+        helped = tool.get_by_label("What has helped you most so far?")
+        expect(helped).to_have_value("<b>Weekly</b> check-ins", timeout=WAIT)
         assert_accessible(frame, "the answer form with errors")
 
         for item, point in (("q2", 5), ("q3", 4), ("q4", 5), ("q5", 3)):
@@ -64,8 +66,9 @@ def test_mentee_answers_an_evaluation_in_the_lms_iframe(chromium, live, browser)
         tool.get_by_label("Every two weeks").check()
         screenshot(page, "evaluation-answer-form")
         tool.get_by_role("button", name="Submit").click()
-        expect(tool.get_by_role("status")).to_contain_text("Your answers are submitted.")
-        expect(tool.locator(".answer-text")).to_have_text("<b>Weekly</b> check-ins")  # shown as text, escaped
+        expect(tool.get_by_role("status")).to_contain_text("Your answers are submitted.", timeout=WAIT)
+        # Shown as text, escaped.
+        expect(tool.locator(".answer-text")).to_have_text("<b>Weekly</b> check-ins", timeout=WAIT)
         assert_accessible(frame, "the submitted answers")
         screenshot(page, "evaluation-submitted")
     finally:
@@ -87,33 +90,33 @@ def test_coordinator_evaluation_pages_are_accessible(chromium, live, browser):
         page.goto(f"{live.lms_url}/sandbox/?context={world.course.context_id}")
         page.get_by_role("button", name="Open as Dr. Ada Okafor").click()
         tool = page.frame_locator(TOOL_FRAME)
-        expect(tool.get_by_role("heading", name="Mentoring space", exact=True)).to_be_visible(timeout=15_000)
+        expect(tool.get_by_role("heading", name="Mentoring space", exact=True)).to_be_visible(timeout=WAIT)
         frame = page.frame(name="tool-frame")
         assert frame is not None
 
         tool.get_by_role("navigation").get_by_role("link", name="Evaluations").click()
-        expect(tool.get_by_role("heading", name="Evaluations", level=1)).to_be_visible()
+        expect(tool.get_by_role("heading", name="Evaluations", level=1)).to_be_visible(timeout=WAIT)
         assert_accessible(frame, "the evaluations overview")
         screenshot(page, "evaluations-overview")
 
         tool.locator("#instrument-list a").first.click()
-        expect(tool.locator("#version-table")).to_be_visible()
+        expect(tool.locator("#version-table")).to_be_visible(timeout=WAIT)
         tool.get_by_role("link", name="Edit", exact=True).click()
-        expect(tool.locator("#version-warning")).to_contain_text("Saving creates version 2")
+        expect(tool.locator("#version-warning")).to_contain_text("Saving creates version 2", timeout=WAIT)
         assert_accessible(frame, "the question editor")
         tool.get_by_label("Scale: number of points").first.fill("40")
         tool.get_by_role("button", name="Save instrument").click()
-        expect(tool.locator("#item-0-points-error")).to_have_text("A scale has from 2 to 11 points.")
+        expect(tool.locator("#item-0-points-error")).to_have_text("A scale has from 2 to 11 points.", timeout=WAIT)
         assert_accessible(frame, "the question editor with an error")
 
         tool.get_by_role("navigation").get_by_role("link", name="Evaluations").click()
-        expect(tool.locator("#checkpoint-table")).to_be_visible()
+        expect(tool.locator("#checkpoint-table")).to_be_visible(timeout=WAIT)
         tool.locator("#checkpoint-table a").first.click()
-        expect(tool.locator("#submitted-count")).to_have_text("1 of 1")
+        expect(tool.locator("#submitted-count")).to_have_text("1 of 1", timeout=WAIT)
         assert_accessible(frame, "the checkpoint results")
         screenshot(page, "evaluation-results")
         tool.get_by_role("link", name="Edit dates").click()
-        expect(tool.get_by_role("heading", name="Edit checkpoint", level=1)).to_be_visible()
+        expect(tool.get_by_role("heading", name="Edit checkpoint", level=1)).to_be_visible(timeout=WAIT)
         assert_accessible(frame, "the checkpoint form")
     finally:
         context.close()
