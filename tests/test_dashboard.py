@@ -94,7 +94,7 @@ def test_known_scenario_metrics_at_risk_and_median_reply(live, browser):
     assert risk is not None, soup.find(id="at-risk").get_text(" ", strip=True)
     assert [li.get_text(strip=True) for li in risk.select("li[data-reason]")] == [
         "No contact for 19 days",
-        "No meeting held or planned since the pairing was approved 30 days ago",
+        "No meeting held or planned since they were matched 30 days ago",
     ]
     assert soup.find(id=f"risk-pair-{b.id}") is None
     people = soup.select("#risk-table tr[data-person]")
@@ -181,11 +181,11 @@ def test_csv_exports_and_formula_injection(live, browser):
     assert by_id[str(b.id)]["Median reply time (hours)"] == "24.0"
     assert by_id[str(a.id)]["Posts"] == "4" and by_id[str(a.id)]["Days since contact"] == "19"
     assert by_id[str(a.id)]["At risk because"] == (
-        "No contact for 19 days; No meeting held or planned since the pairing was approved 30 days ago"
+        "No contact for 19 days; No meeting held or planned since they were matched 30 days ago"
     )
 
     risk, _r = _csv(scenario, "at-risk")
-    assert risk[0] == ["Kind", "Pair id", "Mentee or person", "Mentor", "At risk because"]
+    assert risk[0] == ["Kind", "Pair or group id", "Mentee, group or person", "Mentor", "At risk because"]
     assert [r[0] for r in risk[1:]] == ["Pair", "Person"]
     assert risk[1][1] == str(a.id) and risk[1][2] == "'" + evil
 

@@ -97,8 +97,8 @@ def test_meetings_and_goals_on_the_dashboard_and_timeline(live, browser):
     assert reasons_a == ["1 goal is overdue"]
     reasons_b = [li.get_text(strip=True) for li in soup.select(f"#risk-pair-{b.id} li[data-reason]")]
     assert reasons_b == [
-        "No contact since the pairing was approved 20 days ago",
-        "No meeting held or planned since the pairing was approved 20 days ago",
+        "No contact since they were matched 20 days ago",
+        "No meeting held or planned since they were matched 20 days ago",
     ]
     # The pair with two reasons comes first.
     assert [tr["data-pair"] for tr in soup.select("#risk-table tr[data-pair]")] == [str(b.id), str(a.id)]
@@ -141,8 +141,8 @@ def test_meetings_and_goals_on_the_dashboard_and_timeline(live, browser):
         held = session.execute(select(MeetingOccurrence.outcome)).scalars().all()
         db.session.remove()
     assert "held" in held
-    assert set(ours_m) == {a.id} and set(ours_g) == {a.id}
-    mine, other = ours_m[a.id], theirs_m[("pair", a.id)]
+    assert set(ours_m) == {("pair", a.id)} == set(theirs_m) and set(ours_g) == {("pair", a.id)} == set(theirs_g)
+    mine, other = ours_m[("pair", a.id)], theirs_m[("pair", a.id)]
     assert (mine.held, mine.missed, mine.upcoming, mine.awaiting_outcome, mine.cancelled, mine.proposals) == (
         other.held,
         other.missed,
@@ -152,7 +152,7 @@ def test_meetings_and_goals_on_the_dashboard_and_timeline(live, browser):
         other.proposals,
     )
     assert abs((mine.last_held_at - other.last_held_at).total_seconds()) < 0.001
-    goals_mine, goals_other = ours_g[a.id], theirs_g[("pair", a.id)]
+    goals_mine, goals_other = ours_g[("pair", a.id)], theirs_g[("pair", a.id)]
     for name in ("total", "not_started", "on_track", "at_risk", "done", "dropped", "overdue"):
         assert getattr(goals_mine, name) == getattr(goals_other, name), name
 
@@ -260,3 +260,28 @@ def test_people_in_mentoring_groups_count_as_matched(live, browser):
     assert after.soup.select_one("#stat-unmatched .stat-value").get_text(strip=True) == "0"
     assert after.soup.select_one("#stat-groups").get_text(strip=True) == "2 mentoring groups"
     assert not after.soup.select("#risk-table tr[data-person]")
+    rows = after.soup.select("#groups-table tbody tr")
+    assert len(rows) == 2 and all(row["data-status"] == "active" for row in rows)
+    assert sum(row.get_text(" ").count("(Peer)") for row in rows) == 6
+
+    # Three weeks later one group has still never written nor met: it is silent and at risk.
+    from sqlalchemy import update as sql_update
+
+    from lti_tool.models.mentorships import MentoringGroup
+
+    quiet = int(rows[0]["id"].removeprefix("group-"))
+    with live.app.app_context():
+        db.session.execute(
+            sql_update(MentoringGroup)
+            .where(MentoringGroup.id == quiet)
+            .values(created_at=datetime.now(UTC) - timedelta(days=21))
+        )
+        db.session.commit()
+        db.session.remove()
+    later = open_page(coordinator, "/dashboard/", token)
+    assert later.soup.find(id=f"group-{quiet}")["data-status"] == "silent"
+    reasons = [li.get_text(strip=True) for li in later.soup.select(f"#risk-group-{quiet} li[data-reason]")]
+    assert reasons == [
+        "No contact since they were matched 21 days ago",
+        "No meeting held or planned since they were matched 21 days ago",
+    ]

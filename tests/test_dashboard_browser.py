@@ -69,7 +69,7 @@ def test_dashboard_and_timeline_in_the_lms_iframe(lms_context, live, browser):
     expect(tool.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
     expect(tool.locator("#stat-pairs .stat-value")).to_have_text("4")
     expect(tool.locator(f"#risk-pair-{second.id}")).to_contain_text("No contact for 31 days")
-    expect(tool.locator(f"#risk-pair-{fourth.id}")).to_contain_text("No contact since the pairing was approved")
+    expect(tool.locator(f"#risk-pair-{fourth.id}")).to_contain_text("No contact since they were matched")
     expect(tool.locator("#risk-table tr[data-person]")).to_have_count(1)
     expect(tool.get_by_role("img", name="Posts in pair threads per week")).to_be_visible()
     assert "ts=" in frame.url

@@ -34,6 +34,7 @@ from ..mentoring.dashboard import (
     settings,
 )
 from ..mentoring.dashboard.export import Cell
+from ..mentoring.dashboard.metrics import GroupRow
 from ..mentoring.matching.reasons import render_unmatched
 from .access import fresh_token, require_tool_session, tool_url
 from .templating import viewer_zone
@@ -101,14 +102,14 @@ def reason_text(reason: Reason) -> str:
         return ngettext("No contact for %(num)d day", "No contact for %(num)d days", days)
     if reason.code == "no_contact":
         return ngettext(
-            "No contact since the pairing was approved %(num)d day ago",
-            "No contact since the pairing was approved %(num)d days ago",
+            "No contact since they were matched %(num)d day ago",
+            "No contact since they were matched %(num)d days ago",
             days,
         )
     if reason.code == "no_meeting":
         return ngettext(
-            "No meeting held or planned since the pairing was approved %(num)d day ago",
-            "No meeting held or planned since the pairing was approved %(num)d days ago",
+            "No meeting held or planned since they were matched %(num)d day ago",
+            "No meeting held or planned since they were matched %(num)d days ago",
             days,
         )
     if reason.code == "overdue_goals":
@@ -155,7 +156,7 @@ def pair_name(pair: PairRow) -> str:
     return _("%(mentee)s with %(mentor)s", mentee=pair.mentee.name, mentor=pair.mentor.name)
 
 
-def status_text(pair: PairRow) -> str:
+def status_text(pair: PairRow | GroupRow) -> str:
     return {"active": _("Active"), "silent": _("Silent"), "ended": _("Ended")}[pair.status]
 
 
@@ -486,12 +487,15 @@ def _pairs_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]]
 
 
 def _at_risk_csv(overview: Overview) -> tuple[list[str], Iterable[Sequence[Cell]]]:
-    header = [_("Kind"), _("Pair id"), _("Mentee or person"), _("Mentor"), _("At risk because")]
+    header = [_("Kind"), _("Pair or group id"), _("Mentee, group or person"), _("Mentor"), _("At risk because")]
 
     def row(entry: AtRisk) -> list[Cell]:
         reasons = "; ".join(reason_text(r) for r in entry.reasons)
         if entry.pair is not None:
             return [_("Pair"), entry.pair.id, entry.pair.mentee.name, entry.pair.mentor.name, reasons]
+        if entry.group is not None:
+            names = ", ".join(person.name for person, _role in entry.group.members)
+            return [_("Group"), entry.group.id, f"{entry.group.name}: {names}", "", reasons]
         person = entry.person
         return [_("Person"), "", person.name if person else "", "", reasons]
 

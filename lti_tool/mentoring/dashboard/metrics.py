@@ -62,7 +62,7 @@ from ...models import (
 )
 from ...models.base import utcnow
 from ...models.dashboard import DEFAULT_SILENT_DAYS
-from ...models.discussions import SPACE_PAIR
+from ...models.discussions import SPACE_GROUP, SPACE_PAIR
 from ...models.goals import GOAL_STATUSES, OPEN_STATUSES
 from ...models.mentorships import GroupMember, MentoringGroup
 from ..goals import GoalCounts, goal_updates_by_person
@@ -161,18 +161,53 @@ class PairRow:
         return "silent" if self.silent else "active"
 
 
+@dataclass
+class GroupRow:
+    """An active mentoring group (group mentoring or peer co-mentoring) with its activity in numbers.
+
+    Figures as for a pair (last contact, meetings, goals); reply times and evaluations about a partner are
+    pair-only, so they are not computed for groups.
+    """
+
+    id: int
+    name: str
+    members: list[tuple[PersonRow, str]]  # (person, role in the group: mentor, mentee or peer)
+    approved_at: datetime
+    threads: int = 0
+    posts: int = 0
+    last_contact_at: datetime | None = None
+    days_since_contact: int | None = None
+    days_since_approved: int = 0
+    meetings: MeetingCounts = field(default_factory=MeetingCounts)
+    goals: GoalCounts = field(default_factory=GoalCounts)
+    switch_pending_since: datetime | None = None  # groups have leave requests, not switch requests (not shown)
+    missed_evaluations: list[tuple[str, str]] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def silent(self) -> bool:
+        return any(r.code in ("silent", "no_contact") for r in self.reasons)
+
+    @property
+    def status(self) -> str:
+        return "silent" if self.silent else "active"
+
+
 @dataclass(frozen=True)
 class AtRisk:
-    """One entry of the at-risk list: a pair (``pair`` set) or an unmatched person (``person`` set)."""
+    """One entry of the at-risk list: a pair, a group, or an unmatched person (the one that is set)."""
 
     reasons: tuple[Reason, ...]
     pair: PairRow | None = None
     person: PersonRow | None = None
+    group: GroupRow | None = None
 
     @property
     def label(self) -> str:
         if self.pair is not None:
             return f"{self.pair.mentee.name} – {self.pair.mentor.name}"
+        if self.group is not None:
+            return self.group.name
         return self.person.name if self.person else "?"
 
 
@@ -226,7 +261,7 @@ class Overview:
     replies: int
     last_run_at: datetime | None
     checkpoints: list[CheckpointResult] = field(default_factory=list)
-    groups: int = 0  # active mentoring groups (group mentoring, peer co-mentoring)
+    groups: list[GroupRow] = field(default_factory=list)  # active mentoring groups
 
     @property
     def active_pairs(self) -> list[PairRow]:
@@ -242,7 +277,8 @@ class Overview:
             "pairs_silent": sum(1 for p in active if p.silent),
             "people": sum(1 for p in self.people if p.active),
             "matched": sum(1 for p in self.people if p.active and (p.pairs or p.groups)),
-            "groups": self.groups,
+            "groups": len(self.groups),
+            "groups_silent": sum(1 for g in self.groups if g.silent),
             "unmatched": sum(1 for p in self.people if p.unmatched is not None),
             "mentors_free": sum(
                 1 for p in self.people if p.active and p.role == "mentor" and not p.pairs and not p.groups
@@ -332,22 +368,27 @@ def _mentorships(session: Session, course_id: int) -> list[tuple[int, int, int, 
     ]
 
 
-def _thread_activity(session: Session, course_id: int) -> dict[int, tuple[int, int, datetime | None]]:
-    """Per pair: (threads, posts, last post time), from the threads' own counters."""
+Key = tuple[str, int]  # (space kind, space id): ("pair", mentorship id) or ("group", group id)
+SPACES = (SPACE_PAIR, SPACE_GROUP)
+
+
+def _thread_activity(session: Session, course_id: int) -> dict[Key, tuple[int, int, datetime | None]]:
+    """Per pair or group: (threads, posts, last post time), from the threads' own counters."""
     rows = _rows(
         session,
         select(
+            Thread.space_kind,
             Thread.space_id,
             func.count(Thread.id),
             func.sum(Thread.post_count),
             func.max(epoch_seconds(Thread.last_post_at)),
         )
-        .where(Thread.course_id == course_id, Thread.space_kind == SPACE_PAIR)
-        .group_by(Thread.space_id),
+        .where(Thread.course_id == course_id, Thread.space_kind.in_(SPACES))
+        .group_by(Thread.space_kind, Thread.space_id),
     )
     return {
-        int(space_id): (int(threads or 0), int(posts or 0), _at(last))
-        for space_id, threads, posts, last in rows
+        (kind, int(space_id)): (int(threads or 0), int(posts or 0), _at(last))
+        for kind, space_id, threads, posts, last in rows
         if space_id is not None
     }
 
@@ -428,18 +469,21 @@ def _forum_posts_by_person(session: Session, course_id: int) -> dict[int, tuple[
     return {int(author): (int(count), _at(last)) for author, count, last in rows if author is not None}
 
 
-def _group_members(session: Session, course_id: int) -> tuple[int, dict[int, int]]:
-    """Active groups of the course, and per participant the active groups they are a current member of."""
-    rows = _rows(
+def _groups(session: Session, course_id: int) -> list[tuple[int, str, float, int, str]]:
+    """Current members of the course's active groups: (group, name, started as epoch seconds, participant, role)."""
+    return _rows(
         session,
-        select(GroupMember.participant_id, GroupMember.group_id)
-        .join(MentoringGroup, MentoringGroup.id == GroupMember.group_id)
-        .where(MentoringGroup.course_id == course_id, MentoringGroup.ended_at.is_(None), GroupMember.left_at.is_(None)),
+        select(
+            MentoringGroup.id,
+            MentoringGroup.name,
+            epoch_seconds(MentoringGroup.created_at),
+            GroupMember.participant_id,
+            GroupMember.role,
+        )
+        .join(GroupMember, GroupMember.group_id == MentoringGroup.id)
+        .where(MentoringGroup.course_id == course_id, MentoringGroup.ended_at.is_(None), GroupMember.left_at.is_(None))
+        .order_by(MentoringGroup.id, GroupMember.id),
     )
-    per_person: dict[int, int] = defaultdict(int)
-    for participant_id, _group_id in rows:
-        per_person[int(participant_id)] += 1
-    return len({group_id for _p, group_id in rows}), per_person
 
 
 def _pending_switches(session: Session, course_id: int) -> dict[int, datetime]:
@@ -453,17 +497,18 @@ def _pending_switches(session: Session, course_id: int) -> dict[int, datetime]:
     return {int(ms): at for ms, at in ((ms, _at(at)) for ms, at in rows) if at is not None}
 
 
-def _meetings(session: Session, course_id: int, now: datetime) -> dict[int, MeetingCounts]:
-    """Per pair, the figures of :class:`lti_tool.mentoring.meetings.MeetingCounts`, counted by the database.
+def _meetings(session: Session, course_id: int, now: datetime) -> dict[Key, MeetingCounts]:
+    """Per pair or group, the figures of :class:`lti_tool.mentoring.meetings.MeetingCounts`, counted by the database.
 
     Same definitions as :func:`lti_tool.mentoring.meetings.meeting_counts` (a test holds them equal), in a
-    ``GROUP BY`` that returns one row per pair instead of one per occurrence.
+    ``GROUP BY`` that returns one row per space instead of one per occurrence.
     """
     occurrence = MeetingOccurrence
     scheduled = and_(Meeting.status == "accepted", occurrence.status == "scheduled", occurrence.outcome.is_(None))
     rows = _rows(
         session,
         select(
+            Meeting.space_kind,
             Meeting.space_id,
             func.sum(case((occurrence.outcome == "held", 1), else_=0)),
             func.sum(case((occurrence.outcome == "missed", 1), else_=0)),
@@ -474,11 +519,11 @@ def _meetings(session: Session, course_id: int, now: datetime) -> dict[int, Meet
             func.max(case((occurrence.outcome == "held", epoch_seconds(occurrence.starts_at)), else_=None)),
         )
         .join(occurrence, occurrence.meeting_id == Meeting.id)
-        .where(Meeting.course_id == course_id, Meeting.space_kind == SPACE_PAIR)
-        .group_by(Meeting.space_id),
+        .where(Meeting.course_id == course_id, Meeting.space_kind.in_(SPACES))
+        .group_by(Meeting.space_kind, Meeting.space_id),
     )
     return {
-        int(space_id): MeetingCounts(
+        (kind, int(space_id)): MeetingCounts(
             held=int(held or 0),
             missed=int(missed or 0),
             upcoming=int(upcoming or 0),
@@ -487,29 +532,30 @@ def _meetings(session: Session, course_id: int, now: datetime) -> dict[int, Meet
             proposals=int(proposals or 0),
             last_held_at=_at(last_held),
         )
-        for space_id, held, missed, upcoming, awaiting, cancelled, proposals, last_held in rows
+        for kind, space_id, held, missed, upcoming, awaiting, cancelled, proposals, last_held in rows
     }
 
 
-def _goals(session: Session, course_id: int, today: date) -> dict[int, GoalCounts]:
-    """Per pair, goals by status and open goals past their due date (as :func:`lti_tool.mentoring.goals.
+def _goals(session: Session, course_id: int, today: date) -> dict[Key, GoalCounts]:
+    """Per pair or group, goals by status and open goals past their due date (as :func:`lti_tool.mentoring.goals.
     goal_counts` counts them; milestones and the update log are left to the pair's own page)."""
     open_goal = Goal.status.in_(OPEN_STATUSES)
     rows = _rows(
         session,
         select(
+            Goal.space_kind,
             Goal.space_id,
             func.count(Goal.id),
             *(func.sum(case((Goal.status == status, 1), else_=0)) for status in GOAL_STATUSES),
             func.sum(case((and_(open_goal, Goal.due_on < today), 1), else_=0)),
         )
-        .where(Goal.course_id == course_id, Goal.space_kind == SPACE_PAIR)
-        .group_by(Goal.space_id),
+        .where(Goal.course_id == course_id, Goal.space_kind.in_(SPACES))
+        .group_by(Goal.space_kind, Goal.space_id),
     )
-    out = {}
-    for space_id, total, *by_status, overdue in rows:
+    out: dict[Key, GoalCounts] = {}
+    for kind, space_id, total, *by_status, overdue in rows:
         counts: dict[str, Any] = {status: int(n or 0) for status, n in zip(GOAL_STATUSES, by_status, strict=True)}
-        out[int(space_id)] = GoalCounts(total=int(total or 0), overdue=int(overdue or 0), **counts)
+        out[(kind, int(space_id))] = GoalCounts(total=int(total or 0), overdue=int(overdue or 0), **counts)
     return out
 
 
@@ -693,7 +739,7 @@ def course_overview(
     scan = _scan_pair_posts(session, course_id, members, now)
     replies = scan.gaps
     forum_posts = _forum_posts_by_person(session, course_id)
-    groups_active, in_groups = _group_members(session, course_id)
+    group_rows = _groups(session, course_id)
     switches = _pending_switches(session, course_id)
     last_run_at, unmatched_reasons = _latest_unmatched(session, course_id)
     weeks = [
@@ -711,8 +757,8 @@ def course_overview(
         mentee, mentor = people.get(mentee_id), people.get(mentor_id)
         if mentee is None or mentor is None:
             continue  # a participant row removed under the pairing; nothing sensible to show
-        threads, posts, last = activity.get(ms_id, (0, 0, None))
-        met = meetings.get(ms_id, MeetingCounts())
+        threads, posts, last = activity.get((SPACE_PAIR, ms_id), (0, 0, None))
+        met = meetings.get((SPACE_PAIR, ms_id), MeetingCounts())
         held_at = met.last_held_at
         if held_at is not None and held_at <= now and (last is None or held_at > last):
             last = held_at
@@ -732,7 +778,7 @@ def course_overview(
             median_reply_seconds=median(gaps),
             switch_pending_since=switches.get(ms_id) if ended_at is None else None,
             meetings=met,
-            goals=goals.get(ms_id, GoalCounts()),
+            goals=goals.get((SPACE_PAIR, ms_id), GoalCounts()),
         )
         if pair.active:
             mentee.pairs += 1
@@ -743,6 +789,35 @@ def course_overview(
         if pair.active:
             pair.reasons = pair_reasons(pair, now, silent_days)
 
+    groups: dict[int, GroupRow] = {}
+    for group_id, name, started, participant_id, role in group_rows:
+        group = groups.get(group_id)
+        if group is None:
+            approved_at = _at(started) or now
+            threads, posts, last = activity.get((SPACE_GROUP, group_id), (0, 0, None))
+            met = meetings.get((SPACE_GROUP, group_id), MeetingCounts())
+            if met.last_held_at is not None and met.last_held_at <= now and (last is None or met.last_held_at > last):
+                last = met.last_held_at
+            group = groups[group_id] = GroupRow(
+                id=group_id,
+                name=name,
+                members=[],
+                approved_at=approved_at,
+                threads=threads,
+                posts=posts,
+                last_contact_at=last,
+                days_since_contact=_days((now - last).total_seconds()) if last else None,
+                days_since_approved=_days((now - approved_at).total_seconds()),
+                meetings=met,
+                goals=goals.get((SPACE_GROUP, group_id), GoalCounts()),
+            )
+        person = people.get(participant_id)
+        if person is not None:
+            group.members.append((person, role))
+            person.groups += 1
+    for group in groups.values():
+        group.reasons = pair_reasons(group, now, silent_days)
+
     for person in people.values():
         pair_posts, pair_last = scan.by_person.get(person.person_id, (0, None))
         forum_count, forum_last = forum_posts.get(person.person_id, (0, None))
@@ -751,7 +826,6 @@ def course_overview(
             last_post = forum_last
         person.pair_posts, person.forum_posts, person.last_post_at = pair_posts, forum_count, last_post
         person.goal_updates = goal_updates.get(person.person_id, 0)
-        person.groups = in_groups.get(person.participant_id, 0)
         if person.active and person.role in ("mentee", "peer") and not person.pairs and not person.groups:
             reason = unmatched_reasons.get(person.participant_id)
             params: dict[str, object] = {"role": person.role}
@@ -760,6 +834,7 @@ def course_overview(
             person.unmatched = Reason("unmatched", params)
 
     at_risk = [AtRisk(tuple(p.reasons), pair=p) for p in pairs if p.active and p.reasons]
+    at_risk += [AtRisk(tuple(g.reasons), group=g) for g in groups.values() if g.reasons]
     at_risk.sort(key=_risk_order)
     at_risk += [
         AtRisk((p.unmatched,), person=p)
@@ -780,12 +855,12 @@ def course_overview(
         replies=len(all_gaps),
         last_run_at=last_run_at,
         checkpoints=results,
-        groups=groups_active,
+        groups=list(groups.values()),
     )
 
 
-def pair_reasons(pair: PairRow, now: datetime, silent_days: int) -> list[Reason]:
-    """Why an active pair is at risk (empty: it is not)."""
+def pair_reasons(pair: PairRow | GroupRow, now: datetime, silent_days: int) -> list[Reason]:
+    """Why an active pair (or group) is at risk (empty: it is not)."""
     reasons: list[Reason] = []
     if pair.days_since_contact is None:
         if pair.days_since_approved >= silent_days:
@@ -804,7 +879,7 @@ def pair_reasons(pair: PairRow, now: datetime, silent_days: int) -> list[Reason]
 
 
 def _risk_order(entry: AtRisk) -> tuple[int, int, str]:
-    pair = entry.pair
-    assert pair is not None
-    silence = pair.days_since_contact if pair.days_since_contact is not None else pair.days_since_approved
+    space = entry.pair or entry.group
+    assert space is not None
+    silence = space.days_since_contact if space.days_since_contact is not None else space.days_since_approved
     return (-len(entry.reasons), -silence, entry.label.casefold())
