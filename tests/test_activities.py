@@ -475,6 +475,7 @@ def test_activity_pages_permission_matrix(live):
         ("post", f"/activities/{activity_id}/recompute"),
         ("post", f"/activities/{activity_id}/edit"),
         ("post", f"/activities/{activity_id}/grade/{pid}"),
+        ("post", f"/activities/{activity_id}/delete"),
     ]
 
     def answer(who, method, path):
@@ -810,3 +811,34 @@ def test_a_mentors_evaluation_of_a_mentee_grades_the_mentee_and_a_rating_of_a_me
     page = open_page(coordinator.browser, f"/activities/{activity_id}", coordinator.token)
     rows = {tr.find("th").get_text(strip=True): tr.get_text(" ", strip=True) for tr in page.soup.select("tbody tr")}
     assert "Steady" in rows[first.name] and mentor.name not in rows
+
+
+def test_an_empty_tool_activity_can_be_removed_with_its_column_but_not_once_graded(live):
+    """Removing a tool-created activity deletes its empty column in the LMS; once anyone has a result the
+    removal is refused with the reason and nothing is deleted."""
+    from .test_grades import ALL_AGS
+    from .test_sandbox_platform import access_token
+    from .test_space_support import pair_course, start_pair_thread
+
+    course = pair_course(live, pairs=1)
+    pair = course.pairs[0]
+    start_pair_thread(pair.mentor, pair, "Hello", "First message")
+    empty = create_participation(course.coordinator, "Mistaken column")
+    graded = create_participation(course.coordinator, "Real column")
+    with live.app.app_context():
+        url = db.session.get(GradableActivity, empty).line_item.platform_url
+        db.session.remove()
+    page = course.coordinator.get(f"/activities/{empty}")
+    removed = course.coordinator.submit(page, f"form[action*='/activities/{empty}/delete']")
+    assert location(removed).split("?")[0].endswith("/activities/")
+    token = access_token(live, FLAVOUR, ALL_AGS)
+    assert requests.get(url, headers={"Authorization": "Bearer " + token}, timeout=30).status_code == 404
+    assert course.coordinator.get(f"/activities/{empty}").status == 404
+
+    job = course.coordinator.post(f"/activities/{graded}/recompute")
+    assert wait_for_job(live, int(location(job).split("job=")[1].split("&")[0].split("#")[0])).status == "succeeded"
+    page = course.coordinator.get(f"/activities/{graded}")
+    assert page.soup.select_one(f"form[action*='/activities/{graded}/delete']") is None  # not offered
+    refused = course.coordinator.post(f"/activities/{graded}/delete")
+    assert refused.status == 409 and "so no grade is lost" in refused.soup.get_text()
+    assert course.coordinator.get(f"/activities/{graded}").status == 200

@@ -56,7 +56,7 @@ from ..models.activities import (
 )
 from ..models.queries import get_or_create
 from .errors import GradeError, InvalidScore, NotInCourse
-from .lineitems import ensure_line_item, line_item_for_link, update_on_platform
+from .lineitems import delete_on_platform, ensure_line_item, line_item_for_link, update_on_platform
 from .results import ResultEntry, record_result, record_results
 from .services import GradeServices
 
@@ -336,6 +336,26 @@ def grade_earlier_submissions(session: Session, activity: GradableActivity) -> i
         else:
             entries.append(ResultEntry(int(person_id), sub, score, maximum))
     return record_results(session, item, entries)
+
+
+def delete_activity(session: Session, services: GradeServices, activity: GradableActivity) -> None:
+    """Remove an activity the tool created and its empty gradebook column (on the platform too). Flushes.
+
+    Refused (:class:`ActivityError`) when anyone has a result on it: deleting would take grades out of
+    the gradebook. A deep-linked activity is removed from the LMS, where the instructor placed it.
+    """
+    if activity.source != ActivitySource.TOOL.value:
+        raise ActivityError(N_("This activity was placed from the LMS: remove it there."))
+    item = activity.line_item
+    if item is not None:
+        has_results = session.execute(select(GradeResult.id).where(GradeResult.line_item_id == item.id).limit(1))
+        if has_results.first() is not None:
+            raise ActivityError(
+                N_("Students already have results in this activity's column; it is kept so no grade is lost.")
+            )
+        delete_on_platform(session, services, activity.course, item)
+    session.delete(activity)
+    session.flush()
 
 
 def load_activity(session: Session, course_id: int, activity_id: int) -> GradableActivity:

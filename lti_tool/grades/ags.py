@@ -206,6 +206,12 @@ class AgsClient:
         updated = response.json() if response.content else body
         return updated if isinstance(updated, dict) else body
 
+    def delete_line_item(self, lineitem_url: str) -> None:
+        """Delete a line item (AGS 2.0 §3.2.6 DELETE); one already gone (404) counts as deleted."""
+        response = self.request("DELETE", lineitem_url)
+        if not response.ok and response.status_code != 404:
+            raise_for_answer(response)
+
 
 class PlatformAnswer(Exception):
     def __init__(self, response: requests.Response) -> None:

@@ -230,3 +230,16 @@ def update_on_platform(
     item.label = label[:400]
     item.score_maximum = float(score_maximum)
     session.flush()
+
+
+def delete_on_platform(session: Session, services: GradeServices, course: Course, item: LineItem) -> None:
+    """Delete a gradebook column the tool created, on the platform and here. Flushes; the caller commits.
+
+    Raises :class:`PlatformUnavailable` when the platform refuses or fails to answer (nothing is deleted).
+    """
+    if item.platform_url and item.status == LineItemStatus.ACTIVE.value:
+        client = _client(session, services, course)
+        url = item.platform_url
+        _platform_call("delete the gradebook column", lambda: client.delete_line_item(url))
+    session.delete(item)
+    session.flush()

@@ -23,6 +23,7 @@ from ..grades.activities import (
     checkpoint_choices,
     course_activities,
     create_activity,
+    delete_activity,
     grade_manual,
     load_activity,
     parse_score,
@@ -172,6 +173,7 @@ def index():
     notice = {
         "created": _("Activity created; its gradebook column is ready in the LMS."),
         "saved": _("Activity saved."),
+        "deleted": _("Activity removed, with its empty column in the LMS."),
     }.get(request.args.get("notice", ""))
     activities = course_activities(db.session(), g.course.id)
     return render_template(
@@ -228,7 +230,9 @@ def edit(activity_id: int):
     return redirect(tool_url("activities.show", activity_id=activity.id, notice="saved"), code=303)
 
 
-def _render_show(activity: GradableActivity, *, status: int = 200, grade_errors=None, grade_values=None):
+def _render_show(
+    activity: GradableActivity, *, status: int = 200, grade_errors=None, grade_values=None, problem: str | None = None
+):
     notice = {
         "created": _("Activity created; its gradebook column is ready in the LMS."),
         "saved": _("Activity saved."),
@@ -254,6 +258,7 @@ def _render_show(activity: GradableActivity, *, status: int = 200, grade_errors=
             job_text=job_message(job) if job is not None else None,
             grade_errors=grade_errors or {},
             grade_values=grade_values or {},
+            problem=problem,
         ),
         status,
     )
@@ -316,3 +321,17 @@ def recompute(activity_id: int):
         tool_url("activities.show", activity_id=activity.id, notice="recompute", job=job.id) + "#recompute",
         code=303,
     )
+
+
+@bp.post("/<int:activity_id>/delete")
+@require_tool_session("coordinator")
+def delete(activity_id: int):
+    """Remove an activity the tool created, with its empty gradebook column; refused once anyone has a result."""
+    activity = _load(activity_id)
+    try:
+        delete_activity(db.session(), from_app(current_app), activity)
+    except GradeError as err:
+        db.session.rollback()
+        return _render_show(_load(activity_id), status=409 if err.status < 500 else 502, problem=_(err.message))
+    db.session.commit()
+    return redirect(tool_url("activities.index", notice="deleted"), code=303)
