@@ -269,9 +269,15 @@ def test_timeline_of_a_moderated_course_shows_the_posts(live, browser):
     saved = coordinator.submit(edit, "main form", {"body": body, "moderated": "1"})
     assert saved.status in (302, 303)
     write_posts(live, scenario.course_id, pair, [("mentee", datetime.now(UTC) - timedelta(minutes=5))])
+    from .test_dashboard_activity import hold_meeting, set_goal
+
+    hold_meeting(live, scenario, pair, days_ago=1, title="Kick-off call")
+    set_goal(live, scenario, pair, title="Finish the portfolio draft", due_in_days=20)
     timeline = open_page(scenario.coordinator, f"/dashboard/pairs/{pair.id}", scenario.token)
     assert "Post 0 by mentee" in timeline.soup.select_one(".timeline-content").get_text()
-    assert "Posted in “Our plan”" in timeline.soup.find(id="timeline").get_text()
+    text = timeline.soup.find(id="timeline").get_text(" ", strip=True)
+    assert "Posted in “Our plan”" in text
+    assert "Meeting held: “Kick-off call”" in text and "Goal set: “Finish the portfolio draft”" in text
     assert "is moderated" in timeline.soup.find(id="privacy-note").get_text()
 
 
@@ -318,6 +324,19 @@ def test_query_count_does_not_grow_with_the_number_of_pairs(live, browser):
 
         assert db.session.execute(select(Mentorship.id).where(Mentorship.course_id == big.course_id)).all()
         db.session.remove()
+
+
+def test_pages_of_fifty():
+    """Long lists come 50 rows a page; a page number past the end shows the last page."""
+    from lti_tool.views.dashboard import PAGE_SIZE, Paged
+
+    rows = list(range(123))
+    first = Paged.of(rows, "page", "pairs", {"page": 1, "risk": 1})
+    assert PAGE_SIZE == 50 and first.items == rows[:50] and first.pages == 3 and (first.first, first.last) == (1, 50)
+    last = Paged.of(rows, "page", "pairs", {"page": 9, "risk": 1})
+    assert last.number == 3 and last.items == rows[100:] and (last.first, last.last, last.total) == (101, 123, 123)
+    empty = Paged.of([], "risk", "at-risk", {"page": 1, "risk": 1})
+    assert empty.pages == 1 and empty.items == [] and empty.total == 0
 
 
 def test_csv_cells_and_chart_axes():
