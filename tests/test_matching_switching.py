@@ -262,3 +262,48 @@ def test_coordinator_ends_a_pairing_from_the_history(live, browser):
     assert before - after == {ended_pair} and new_pair[0] == ended_pair[0] and new_pair[1] != ended_pair[1]
     listed = open_page(coordinator, "/matching/history", token).soup.find(id=f"ship-{ship_id}")
     assert listed["data-active"] == "no"
+
+
+def test_mentor_of_several_chooses_which_pairing_to_change(live, browser):
+    course = fresh_course(live, browser, n_students=3)
+    coordinator, token = enter(live, course, course.instructor)
+    mentor, mentor_token = enter(live, course, course.students[0])
+    page = open_page(mentor, "/program/profile", mentor_token)
+    assert submit(mentor, page, "/program/profile", offer_mentor="1", capacity="2", time_zone="UTC").status == 200
+    mentor_id = participant_of(live, course.context_id, course.students[0]).id
+    _post(
+        coordinator,
+        open_page(coordinator, "/program/mentors", token),
+        f"/program/mentors/{mentor_id}/decision",
+        decision="approve",
+    )
+    for sub in course.students[1:]:
+        b, t = enter(live, course, sub)
+        open_page(b, "/space/", t)
+    ran = _post(coordinator, open_page(coordinator, "/matching/", token), "/matching/run")
+    _post(coordinator, ran, f"/matching/runs/{ran.soup.find(id='run')['data-run']}/approve")
+    second = participant_of(live, course.context_id, course.students[2])
+    with live.app.app_context():
+        ship = db.session.query(Mentorship).filter_by(mentee_id=second.id, ended_at=None).one()
+        ship_id = ship.id
+        db.session.remove()
+
+    home = open_page(mentor, "/space/", mentor_token)
+    form_page = Page(mentor.http.get(mentor.tool_url + home.soup.find(id="ask-switch")["href"], timeout=30))
+    options = {o["value"]: o.get_text() for o in form_page.soup.select("#switch-target option")}
+    assert len(options) == 2 and f"pair-{ship_id}" in options
+    sent = submit(mentor, form_page, "/matching/switch", target=f"pair-{ship_id}", reason="We never manage to meet.")
+    assert sent.status == 200 and sent.soup.find(id="switch-sent")
+    bogus = submit(mentor, form_page, "/matching/switch", target="pair-999999", reason="x")
+    assert bogus.status == 400 and "Choose the pairing" in bogus.soup.find(id="switch-error").get_text()
+    with live.app.app_context():
+        from lti_tool.models import SwitchRequest
+
+        (request,) = db.session.query(SwitchRequest).filter_by(requested_by=mentor_id).all()
+        assert request.mentorship_id == ship_id
+        db.session.remove()
+    # A mentee with one pairing is not asked to choose.
+    mentee, mentee_token = enter(live, course, course.students[1])
+    home = open_page(mentee, "/space/", mentee_token)
+    form_page = Page(mentee.http.get(mentee.tool_url + home.soup.find(id="ask-switch")["href"], timeout=30))
+    assert form_page.soup.find(id="switch-target") is None and form_page.soup.find(id="switch-about")

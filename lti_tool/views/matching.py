@@ -17,7 +17,7 @@ from ..mentoring import programs as service
 from ..mentoring.matching.reasons import ReasonPart, render, render_unmatched
 from ..mentoring.programs import editing, matching_runs
 from ..mentoring.programs import groups as groups_service
-from ..models import Participant
+from ..models import Mentorship, Participant
 from .access import require_tool_session, tool_url
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
@@ -551,11 +551,19 @@ def request_switch() -> BaseResponse | tuple[str, int]:
     """
     session = db.session()
     participant = _own_participant()
+    target = request.form.get("target") or None
     try:
-        matching_runs.request_switch(session, participant, request.form.get("reason", ""))
+        matching_runs.request_switch(session, participant, request.form.get("reason", ""), target)
     except service.NotAllowed as err:
         db.session.rollback()
-        return render_template("matching/switch.html", error=_(str(err)), reason=request.form.get("reason", "")), 400
+        choices = _switch_choices(participant)
+        return render_template(
+            "matching/switch.html",
+            error=_(str(err)),
+            reason=request.form.get("reason", ""),
+            choices=choices,
+            chosen=target,
+        ), 400
     db.session.commit()
     return redirect(tool_url("space.home", switch="sent"))
 
@@ -563,10 +571,26 @@ def request_switch() -> BaseResponse | tuple[str, int]:
 @bp.route("/switch", methods=["GET"])
 @require_tool_session()
 def switch_form() -> str:
-    """The form to ask for a change of pairing."""
-    _own_participant()
+    """The form to ask for a change of pairing (which one, for people in several)."""
+    choices = _switch_choices(_own_participant())
     db.session.commit()
-    return render_template("matching/switch.html", error=None, reason="")
+    return render_template("matching/switch.html", error=None, reason="", choices=choices, chosen=None)
+
+
+def _switch_choices(participant: Participant) -> list[tuple[str, str]]:
+    """``(target, label)`` of the viewer's pairings and groups, e.g. ("pair-3", "With Ana Lima")."""
+    session = db.session()
+    targets = matching_runs.switch_targets(session, participant)
+    ids = {i for _t, obj in targets if isinstance(obj, Mentorship) for i in (obj.mentee_id, obj.mentor_id)}
+    names = matching_runs.names(session, ids)
+    out = []
+    for key, obj in targets:
+        if isinstance(obj, Mentorship):
+            partner = obj.mentor_id if obj.mentee_id == participant.id else obj.mentee_id
+            out.append((key, _("With %(name)s", name=names.get(partner, "?"))))
+        else:
+            out.append((key, obj.name))
+    return out
 
 
 @bp.route("/switches/<int:request_id>", methods=["POST"])

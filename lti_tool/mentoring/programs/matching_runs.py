@@ -281,22 +281,38 @@ def active_mentorship_of(session: Session, participant: Participant) -> Mentorsh
     ).scalar_one_or_none()
 
 
-def request_switch(session: Session, participant: Participant, reason: str) -> SwitchRequest:
-    """Ask the coordinator to end or change the participant's pairing; one open request per pairing."""
+def switch_targets(session: Session, participant: Participant) -> list[tuple[str, Mentorship | MentoringGroup]]:
+    """What the participant may ask to change: ``("pair-<id>", mentorship)`` and ``("group-<id>", group)``."""
+    from .groups import groups_of
+
+    ships = session.execute(
+        select(Mentorship)
+        .where(
+            Mentorship.ended_at.is_(None),
+            (Mentorship.mentee_id == participant.id) | (Mentorship.mentor_id == participant.id),
+        )
+        .order_by(Mentorship.id)
+    ).scalars()
+    targets: list[tuple[str, Mentorship | MentoringGroup]] = [(f"pair-{m.id}", m) for m in ships]
+    return targets + [(f"group-{g.id}", g) for g in groups_of(session, participant)]
+
+
+def request_switch(session: Session, participant: Participant, reason: str, target: str | None = None) -> SwitchRequest:
+    """Ask the coordinator to end or change one of the participant's pairings or groups (``target`` as in
+    ``switch_targets``; the first one when not given); one open request per pairing."""
     reason = (reason or "").strip()
     if not reason:
         raise NotAllowed(N_("Say briefly why you would like a change; only the coordinator reads it."))
     if len(reason) > REASON_MAX:
         raise NotAllowed(N_("Keep the reason under 2,000 characters."))
-    mentorship = active_mentorship_of(session, participant)
-    group = None
-    if mentorship is None:
-        from .groups import groups_of
-
-        found = groups_of(session, participant)
-        group = found[0] if found else None
-        if group is None:
-            raise NotAllowed(N_("You have no pairing to change."))
+    targets = dict(switch_targets(session, participant))
+    if not targets:
+        raise NotAllowed(N_("You have no pairing to change."))
+    chosen = targets.get(target) if target else next(iter(targets.values()))
+    if chosen is None:
+        raise NotAllowed(N_("Choose the pairing you would like to change."))
+    mentorship = chosen if isinstance(chosen, Mentorship) else None
+    group = chosen if isinstance(chosen, MentoringGroup) else None
     query = select(SwitchRequest).where(SwitchRequest.status == "pending")
     if mentorship is not None:
         query = query.where(SwitchRequest.mentorship_id == mentorship.id)
