@@ -254,6 +254,10 @@ def test_only_this_courses_coordinators_see_the_dashboard(live, browser):
     assert "Post 0 by mentee" not in timeline.text and "Our plan" not in timeline.text
     assert "not moderated" in timeline.soup.find(id="privacy-note").get_text()
     assert timeline.soup.select("#timeline time[datetime]")
+    space = Page(
+        scenario.coordinator.http.get(scenario.coordinator.tool_url + timeline.soup.find(id="space-link")["href"])
+    )
+    assert space.status == 200 and "Our plan" not in space.text, "the pair's space, metadata only"
 
 
 def test_timeline_of_a_moderated_course_shows_the_posts(live, browser):

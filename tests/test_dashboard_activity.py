@@ -234,6 +234,12 @@ def test_evaluation_completion_results_and_missed_evaluations(live, browser):
     assert rows["Self-assessment"]["Who answers"] == "Self-assessment" and rows["Self-assessment"]["Drafts"] == "1"
 
 
+def scenario_page(browser, href: str):
+    from .support.browser import Page
+
+    return Page(browser.http.get(browser.tool_url + href, timeout=30))
+
+
 def test_people_in_mentoring_groups_count_as_matched(live, browser):
     """In a peer co-mentoring program, everyone placed in an approved group is matched (not at risk), and the
     groups are counted."""
@@ -280,6 +286,9 @@ def test_people_in_mentoring_groups_count_as_matched(live, browser):
         db.session.remove()
     later = open_page(coordinator, "/dashboard/", token)
     assert later.soup.find(id=f"group-{quiet}")["data-status"] == "silent"
+    link = later.soup.select_one(f"#risk-group-{quiet} a")["href"]
+    assert f"/spaces/group/{quiet}/" in link
+    assert scenario_page(coordinator, link).status == 200, "the coordinator may open the group's space"
     reasons = [li.get_text(strip=True) for li in later.soup.select(f"#risk-group-{quiet} li[data-reason]")]
     assert reasons == [
         "No contact since they were matched 21 days ago",
