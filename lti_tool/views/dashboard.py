@@ -148,8 +148,10 @@ def duration_text(seconds: float | None) -> str:
         return ngettext("%(num)d minute", "%(num)d minutes", max(int(round(minutes)), 0))
     hours = minutes / 60
     if hours < 48:
-        return _("%(value)s hours", value=_decimal(hours))
-    return _("%(value)s days", value=_decimal(hours / 24))
+        value = _decimal(hours)
+        return ngettext("%(value)s hour", "%(value)s hours", 1 if value == "1" else 2, value=value)
+    value = _decimal(hours / 24)
+    return ngettext("%(value)s day", "%(value)s days", 1 if value == "1" else 2, value=value)
 
 
 def pair_name(pair: PairRow) -> str:
