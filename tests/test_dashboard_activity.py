@@ -287,8 +287,17 @@ def test_people_in_mentoring_groups_count_as_matched(live, browser):
     later = open_page(coordinator, "/dashboard/", token)
     assert later.soup.find(id=f"group-{quiet}")["data-status"] == "silent"
     link = later.soup.select_one(f"#risk-group-{quiet} a")["href"]
-    assert f"/spaces/group/{quiet}/" in link
-    assert scenario_page(coordinator, link).status == 200, "the coordinator may open the group's space"
+    assert f"/dashboard/groups/{quiet}" in link
+    timeline = scenario_page(coordinator, link)
+    assert timeline.status == 200 and [li["data-kind"] for li in timeline.soup.select("#timeline li")] == ["approved"]
+    assert timeline.soup.select("dl.pair-facts dt")[0].get_text(strip=True) == "Peer"
+    assert "Group approved" in timeline.soup.find(id="timeline").get_text()
+    space = scenario_page(coordinator, timeline.soup.find(id="space-link")["href"])
+    assert space.status == 200, "the coordinator may open the group's space"
+    from .test_program_support import enter as launch
+
+    member, member_token = launch(live, course, course.students[0])
+    assert open_page(member, f"/dashboard/groups/{quiet}", member_token).status == 403
     reasons = [li.get_text(strip=True) for li in later.soup.select(f"#risk-group-{quiet} li[data-reason]")]
     assert reasons == [
         "No contact since they were matched 21 days ago",

@@ -343,10 +343,22 @@ class Paged:
 @bp.route("/pairs/<int:pair_id>")
 @require_tool_session("coordinator")
 def pair(pair_id: int):
-    """One pair's timeline: pairing, posts (text only in a moderated program), switch requests."""
+    """One pair's timeline: pairing, posts (text only in a moderated program), meetings, goals, evaluations,
+    switch requests."""
+    return _timeline(spaces.PAIR, pair_id)
+
+
+@bp.route("/groups/<int:group_id>")
+@require_tool_session("coordinator")
+def group(group_id: int):
+    """One mentoring group's timeline, as a pair's."""
+    return _timeline(spaces.GROUP, group_id)
+
+
+def _timeline(kind: str, space_id: int) -> str:
     session = db.session()
     try:
-        access = spaces.access(session, g.course.id, g.person.id, spaces.PAIR, pair_id, is_coordinator=True)
+        access = spaces.access(session, g.course.id, g.person.id, kind, space_id, is_coordinator=True)
     except spaces.SpaceNotFound:
         abort(404)
     timeline = pair_timeline(session, access)
@@ -366,9 +378,9 @@ def goal_status_text(status: str) -> str:
 
 def event_text(kind: str, params: dict[str, object]) -> str:
     if kind == "approved":
-        return _("Pairing approved")
+        return _("Group approved") if params.get("space") == "group" else _("Pairing approved")
     if kind == "ended":
-        return _("Pairing ended")
+        return _("Group ended") if params.get("space") == "group" else _("Pairing ended")
     if kind == "switch_requested":
         return _("Asked to change the pairing")
     if kind == "switch_approved":

@@ -58,16 +58,17 @@ class Timeline:
 
 
 def pair_timeline(session: Session, access: SpaceAccess, *, post_limit: int = POST_LIMIT) -> Timeline:
-    """The pair's events, oldest first (the latest ``post_limit`` posts; a fixed number of queries)."""
+    """The pair's (or group's) events, oldest first (the latest ``post_limit`` posts; a fixed number of
+    queries)."""
     space = access.space
     names = {m.person_id: m.name for m in space.members}
-    events: list[Event] = [Event(space.started_at, "approved")]
+    events: list[Event] = [Event(space.started_at, "approved", params={"space": space.kind})]
     if space.ended_at is not None:
-        events.append(Event(space.ended_at, "ended"))
+        events.append(Event(space.ended_at, "ended", params={"space": space.kind}))
 
     thread_rows = session.execute(
         select(Thread.id, Thread.title, Thread.post_count)
-        .where(Thread.course_id == space.course_id, Thread.space_kind == SPACE_PAIR, Thread.space_id == space.id)
+        .where(Thread.course_id == space.course_id, Thread.space_kind == space.kind, Thread.space_id == space.id)
         .order_by(Thread.id)
     ).all()
     numbers = {tid: i for i, (tid, _title, _count) in enumerate(thread_rows, start=1)}
@@ -106,15 +107,16 @@ def pair_timeline(session: Session, access: SpaceAccess, *, post_limit: int = PO
             params["state"] = state
         events.append(Event(row.created_at, "post", names.get(row.author_id), params, content))
 
-    requester = {m.participant_id: m.name for m in space.members}
-    for created, decided, status, by in session.execute(
-        select(SwitchRequest.created_at, SwitchRequest.decided_at, SwitchRequest.status, Participant.id)
-        .join(Participant, Participant.id == SwitchRequest.requested_by)
-        .where(SwitchRequest.mentorship_id == space.id)
-    ).all():
-        events.append(Event(created, "switch_requested", requester.get(by)))
-        if decided is not None and status in ("approved", "declined"):
-            events.append(Event(decided, f"switch_{status}"))
+    if space.kind == SPACE_PAIR:  # switch requests belong to pairings (groups have leave requests)
+        requester = {m.participant_id: m.name for m in space.members}
+        for created, decided, status, by in session.execute(
+            select(SwitchRequest.created_at, SwitchRequest.decided_at, SwitchRequest.status, Participant.id)
+            .join(Participant, Participant.id == SwitchRequest.requested_by)
+            .where(SwitchRequest.mentorship_id == space.id)
+        ).all():
+            events.append(Event(created, "switch_requested", requester.get(by)))
+            if decided is not None and status in ("approved", "declined"):
+                events.append(Event(decided, f"switch_{status}"))
 
     _meeting_events(session, access, names, events)
     _goal_events(session, access, names, events)
