@@ -261,7 +261,7 @@ def save_threshold():
 
 def _render_index(*, notice: str | None = None, error: str | None = None, typed: str | None = None) -> str:
     silent_days = _silent_days()
-    overview = course_overview(db.session(), g.course.id, silent_days=silent_days)
+    overview = course_overview(db.session(), g.course.id, silent_days=silent_days, participation=False)
     week_chart, week_desc = _week_chart(overview)
     contact_chart, contact_desc = _contact_chart(overview)
     evaluation_chart = _evaluation_chart(overview)
@@ -588,7 +588,7 @@ def export(name: str) -> Response:
     }
     if name not in builders:
         abort(404)
-    overview = course_overview(db.session(), g.course.id, silent_days=_silent_days())
+    overview = course_overview(db.session(), g.course.id, silent_days=_silent_days(), participation=name == "people")
     db.session.commit()
     header, rows = builders[name](overview)
     filename = f"mentoring-{name}-{g.course.id}-{overview.now:%Y%m%d}.csv"
