@@ -352,6 +352,65 @@ def verdicts(ours: dict[str, Result], stock: dict[str, Result], concurrency: int
     return checks
 
 
+# --- in process (--cpu) ------------------------------------------------------------------------------------
+
+
+def cpu_launch(client, tool: Tool, person: Person) -> tuple[float, float, float]:
+    """One launch through Flask's test client; the process CPU seconds of login, launch and first page."""
+    p = tool.platform
+    base = {"base_url": tool.url}
+    t0 = time.process_time()
+    login = client.post(
+        "/lti/login",
+        data={
+            "iss": p.issuer,
+            "login_hint": person.sub,
+            "target_link_uri": tool.launch_url,
+            "client_id": p.client_id,
+            "lti_deployment_id": p.deployment_id,
+            "lti_message_hint": "bench",
+        },
+        **base,
+    )
+    t1 = time.process_time()
+    if login.status_code != 302:
+        raise LaunchFailed(f"{tool.name} login: HTTP {login.status_code}")
+    auth = parse_qs(urlsplit(login.headers["Location"]).query)
+    id_token = p.id_token(person, auth["nonce"][0])
+    t2 = time.process_time()
+    launched = client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"][0]}, **base)
+    t3 = time.process_time()
+    if launched.status_code not in (302, 303):
+        raise LaunchFailed(f"{tool.name} launch: HTTP {launched.status_code}")
+    page = client.get(urljoin(tool.url + "/", launched.headers["Location"]), **base)
+    t4 = time.process_time()
+    if page.status_code != 200 or str(escape(person.name)) not in page.get_data(as_text=True):
+        raise LaunchFailed(f"{tool.name} first page: HTTP {page.status_code}")
+    return t1 - t0, t3 - t2, t4 - t3
+
+
+def run_cpu(tools: dict[str, tuple[Tool, object]], n: int, rounds: int) -> None:
+    """Both apps in this process, one launch at a time, in alternating rounds: CPU per step, load-insensitive
+    enough to compare the two tools on a busy machine (the gunicorn phases are not)."""
+    totals: dict[str, list[tuple[float, float, float]]] = {key: [] for key in tools}
+    for tool, app in tools.values():
+        for person in tool.people:  # warm-up: returning users, JWKS cached
+            cpu_launch(app.test_client(), tool, person)  # type: ignore[attr-defined]
+    for r in range(rounds):
+        for key in list(tools) if r % 2 == 0 else list(reversed(tools)):
+            tool, app = tools[key]
+            for i in range(max(1, n // rounds)):
+                totals[key].append(cpu_launch(app.test_client(), tool, tool.people[i % len(tool.people)]))  # type: ignore[attr-defined]
+    print(f"\nin process, one launch at a time: CPU ms per launch (median of {len(totals['ours'])})")
+    print(f"{'tool':<17}{'total':>8}   login / launch / page")
+    medians = {}
+    for key, steps in totals.items():
+        med = [statistics.median(s[i] for s in steps) * 1000 for i in range(3)]
+        medians[key] = sum(med)
+        print(f"{tools[key][0].name:<17}{sum(med):>8.2f}   " + " / ".join(f"{m:.2f}" for m in med))
+    print(f"stock / Mentoring Space CPU per launch = {medians['stock'] / medians['ours']:.2f}")
+
+
 # --- main ------------------------------------------------------------------------------------------------
 
 
@@ -363,6 +422,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
     parser.add_argument(
         "--rounds", type=int, default=2, help="alternating rounds per phase, ours and stock in turn (default 2)"
+    )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="instead of the gunicorn phases: both apps in this process, CPU per launch step (load-insensitive)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, database)")
     return parser.parse_args(argv)
@@ -406,6 +470,32 @@ def main(argv: list[str] | None = None) -> int:
             "STOCK_PRIVATE_KEY_FILE": str(private_key),
             "STOCK_PUBLIC_KEY_FILE": str(public_key),
         }
+        if args.cpu:
+            os.environ.update(stock_env)
+            import stock_pylti1p3_app
+            from werkzeug.serving import make_server
+
+            from lti_tool import create_app
+
+            ours_app = create_app(PUBLIC_URL=public_url, SANDBOX_URL=sandbox_url)
+            # The demo LMS (its JWKS) must answer over HTTP for both tools' first launch.
+            lms = make_server("127.0.0.1", port, ours_app, threaded=True)
+            threading.Thread(target=lms.serve_forever, daemon=True).start()
+            try:
+                run_cpu(
+                    {
+                        "ours": (Tool("Mentoring Space", public_url, platform, "/space/"), ours_app),
+                        "stock": (
+                            Tool("stock pylti1p3", stock_url, platform, "/page"),
+                            stock_pylti1p3_app.create_app(),
+                        ),
+                    },
+                    args.n,
+                    args.rounds,
+                )
+            finally:
+                lms.shutdown()
+            return 0
         app_spec = f"lti_tool:create_app(PUBLIC_URL={public_url!r}, SANDBOX_URL={sandbox_url!r})"
         servers.append(gunicorn("Mentoring Space", app_spec, port, env, tmp / "mentoring.log", args, ROOT))
         servers.append(
