@@ -37,13 +37,34 @@ def engine_options(uri: str, configured: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+_REQUEST_CACHE = "request_cache"
+
+
+def enable_request_cache(session: Session) -> None:
+    """Let domain code keep what it read for the rest of this web request (see :func:`request_cache`).
+
+    The page guard turns it on for each request's session; jobs and CLI commands never have it."""
+    session.info.setdefault(_REQUEST_CACHE, {})
+
+
+def request_cache(session: Session) -> dict[Any, Any] | None:
+    """A dict for results read more than once while rendering one page (several cards asking for the same
+    rows), or None outside a web request. Emptied whenever the session flushes or a transaction ends, so
+    nothing read before a write is served after it."""
+    return session.info.get(_REQUEST_CACHE)
+
+
 @event.listens_for(Session, "after_flush")
 def _remember_flush(session: Session, flush_context: Any) -> None:
     session.info["wrote"] = True
+    if _REQUEST_CACHE in session.info:
+        session.info[_REQUEST_CACHE].clear()
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_flush(session: Session, transaction: Any) -> None:
+    if _REQUEST_CACHE in session.info:
+        session.info[_REQUEST_CACHE].clear()
     # Only the outermost transaction: releasing a SAVEPOINT (``begin_nested``) keeps its writes pending.
     if transaction.parent is None:
         session.info.pop("wrote", None)

@@ -27,6 +27,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from ..database import request_cache
 from ..models import DiscussionSettings, Membership, Mentorship, Participant, Person
 from ..models.mentorships import GroupMember, MentoringGroup
 from .errors import DomainError
@@ -221,13 +222,28 @@ def get_space(session: Session, course_id: int, kind: str, space_id: int) -> Spa
     return None
 
 
-def course_spaces(session: Session, course_id: int, *, active_only: bool = True) -> list[Space]:
-    """Every space of the course, pairs then groups (for coordinators' overviews, nudges and dashboards)."""
+def _load_spaces(session: Session, course_id: int, active_only: bool) -> list[Space]:
     where = [Mentorship.ended_at.is_(None)] if active_only else []
     group_where = [MentoringGroup.ended_at.is_(None)] if active_only else []
     return [_pair_space(row) for row in _pair_rows(session, course_id, *where)] + _group_spaces(
         session, course_id, *group_where
     )
+
+
+def course_spaces(session: Session, course_id: int, *, active_only: bool = True) -> list[Space]:
+    """Every space of the course, pairs then groups (for coordinators' overviews, nudges and dashboards).
+
+    Read once per web request: the home page's evaluations, spaces and meetings cards all start from here.
+    ``request_cache`` is emptied by any write and is off outside requests; within a request the active
+    spaces are the loaded ones whose ``active`` is set (``ended_at`` is None, as the query's filter).
+    """
+    cache = request_cache(session)
+    if cache is None:
+        return _load_spaces(session, course_id, active_only)
+    key = ("course_spaces", course_id)
+    if key not in cache:
+        cache[key] = _load_spaces(session, course_id, False)
+    return [s for s in cache[key] if s.active or not active_only]
 
 
 def spaces_of(session: Session, course_id: int, person_id: int, *, active_only: bool = False) -> list[Space]:

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
+from ..database import enable_request_cache
 from ..extensions import db, install_template_gettext
 from ..launch.tool_session import (
     TOKEN_HEADER,
@@ -153,6 +154,7 @@ def require_tool_session(*roles: str):
             g.membership = membership
             g.course = membership.course
             g.person = membership.person
+            enable_request_cache(db.session())
             return view(*args, **kwargs)
 
         return wrapper
