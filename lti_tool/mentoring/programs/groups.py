@@ -26,7 +26,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import MatchRun, Participant, Program, ProposedPair
@@ -78,21 +78,23 @@ def all_groups(session: Session, course_id: int) -> list[MentoringGroup]:
     )
 
 
+# Built once (the home page's program card runs it on every visit); :participant_id is bound per call.
+_GROUPS_OF = (
+    select(MentoringGroup)
+    .options(selectinload(MentoringGroup.members))
+    .join(GroupMember, GroupMember.group_id == MentoringGroup.id)
+    .where(
+        GroupMember.participant_id == bindparam("participant_id"),
+        GroupMember.left_at.is_(None),
+        MentoringGroup.ended_at.is_(None),
+    )
+    .order_by(MentoringGroup.id)
+)
+
+
 def groups_of(session: Session, participant: Participant) -> list[MentoringGroup]:
     """The participant's active groups (a mentor may lead several)."""
-    return list(
-        session.execute(
-            select(MentoringGroup)
-            .options(selectinload(MentoringGroup.members))
-            .join(GroupMember, GroupMember.group_id == MentoringGroup.id)
-            .where(
-                GroupMember.participant_id == participant.id,
-                GroupMember.left_at.is_(None),
-                MentoringGroup.ended_at.is_(None),
-            )
-            .order_by(MentoringGroup.id)
-        ).scalars()
-    )
+    return list(session.execute(_GROUPS_OF, {"participant_id": participant.id}).scalars())
 
 
 def _member(pid: str | int, role: str, score: float = 0.0, parts: Iterable = (), with_id: int | None = None) -> dict:
