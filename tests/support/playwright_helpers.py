@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, expect
+
+# CI shares two cores with a database and two servers: assertions wait as long as actions do.
+expect.set_options(timeout=15_000)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -60,7 +63,7 @@ def launch_chromium(playwright: Playwright) -> Browser:
 def new_context(browser: Browser) -> BrowserContext:
     """A fresh off-the-record context (its own cookie jar) with a desktop-sized viewport and English UI."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     return context
 
 
