@@ -452,8 +452,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = "Redis" if os.environ.get("REDIS_URL") else "the database"
         print(
-            f"database: {database_url.split('@')[-1]}   launch store: {store}   gunicorn: {args.workers} workers x "
-            f"{args.threads} threads (gthread)   cores: {os.cpu_count()}   load average: {os.getloadavg()[0]:.2f}"
+            f"database: {database_url.split('@')[-1]}   launch store: {store}   "
+            + (
+                "in process (--cpu)"
+                if args.cpu
+                else f"gunicorn: {args.workers} workers x {args.threads} threads (gthread)"
+            )
+            + f"   cores: {os.cpu_count()}   load average: {os.getloadavg()[0]:.2f}"
         )
         platform = prepare_database(
             env, public_url, sandbox_url, [public_url + "/lti/launch", stock_url + "/lti/launch"]
