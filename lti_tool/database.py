@@ -50,8 +50,12 @@ def enable_request_cache(session: Session) -> None:
 def request_cache(session: Session) -> dict[Any, Any] | None:
     """A dict for results read more than once while rendering one page (several cards asking for the same
     rows), or None outside a web request. Emptied whenever the session flushes or a transaction ends, so
-    nothing read before a write is served after it."""
-    return session.info.get(_REQUEST_CACHE)
+    nothing read before a write is served after it; None while changes are pending (a query would flush
+    them first, so a cached answer could miss them)."""
+    cache = session.info.get(_REQUEST_CACHE)
+    if cache is None or session.new or session.dirty or session.deleted:
+        return None
+    return cache
 
 
 @event.listens_for(Session, "after_flush")

@@ -57,5 +57,7 @@ def test_request_cache_is_emptied_by_writes_and_transaction_ends(app):
         session.flush()
         assert request_cache(session) == {}
         request_cache(session)["k"] = 2  # type: ignore[index]
+        session.add(_row("pending-" + uuid.uuid4().hex))
+        assert request_cache(session) is None, "pending changes are not served from the cache"
         session.rollback()
         assert request_cache(session) == {}
