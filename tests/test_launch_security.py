@@ -93,6 +93,8 @@ CASES = [
     ("missing-exp", _drop("exp"), None, 401, "invalid_token"),
     ("expired", lambda c: c.update(exp=int(time.time()) - 600, iat=int(time.time()) - 900), None, 401, "invalid_token"),
     ("missing-iat", _drop("iat"), None, 401, "invalid_token"),
+    ("exp-not-finite", lambda c: c.update(exp=float("inf")), None, 401, "invalid_token"),
+    ("iat-not-a-number", _set("iat", "yesterday"), None, 401, "invalid_token"),
     (
         "iat-in-future",
         lambda c: c.update(iat=int(time.time()) + 900, exp=int(time.time()) + 1200),

@@ -13,7 +13,7 @@ linking, AGS, NRPS).
 The token is parsed once (strict base64url, JSON objects), its RS256 signature verified over the exact
 signing input with the platform's key (``cryptography``, as PyJWT does), then every claim is checked below.
 PyJWT's ``jwt.decode`` did the same work with two more parses and a per-character alphabet scan in Python,
-which was a sixth of a launch's server time.
+about a tenth of a launch's server time.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import binascii
 import hashlib
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -217,8 +218,9 @@ def _parse(id_token: str) -> _Token:
 
 
 def _numeric_date(claims: Mapping[str, Any], name: str) -> float:
+    """A NumericDate claim as seconds; JSON's ``NaN`` and ``Infinity`` (which Python's parser accepts) are not."""
     value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidToken("The id_token's times (exp, iat, nbf) must be numbers of seconds.", detail=name)
     return float(value)
 
