@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ...models import MatchRun, Membership, Mentorship, Participant, Person, Program, ProposedPair, SwitchRequest
@@ -229,33 +229,39 @@ def approve_run(session: Session, run: MatchRun) -> list[Mentorship]:
     return created
 
 
+# Built once (the home page's program card runs these on every visit); values are bound per call.
+_NAMES = (
+    select(Participant.id, Person)
+    .join(Membership, Membership.id == Participant.membership_id)
+    .join(Person, Person.id == Membership.person_id)
+    .where(Participant.id.in_(bindparam("ids", expanding=True)))
+)
+_MENTORS_OF = select(Mentorship.mentor_id).where(
+    Mentorship.mentee_id == bindparam("participant_id"), Mentorship.ended_at.is_(None)
+)
+_MENTEES_OF = select(Mentorship.mentee_id).where(
+    Mentorship.mentor_id == bindparam("participant_id"), Mentorship.ended_at.is_(None)
+)
+
+
 def names(session: Session, participant_ids: set[int]) -> dict[int, str]:
     """Display names of participants, by ``Participant.id``."""
     if not participant_ids:
         return {}
-    rows = session.execute(
-        select(Participant.id, Person)
-        .join(Membership, Membership.id == Participant.membership_id)
-        .join(Person, Person.id == Membership.person_id)
-        .where(Participant.id.in_(participant_ids))
-    ).all()
+    rows = session.execute(_NAMES, {"ids": list(participant_ids)}).all()
     return {pid: person.display_name for pid, person in rows}
 
 
 def mentors_of(session: Session, participant: Participant) -> list[str]:
     """Names of the participant's active mentors."""
-    ids = session.execute(
-        select(Mentorship.mentor_id).where(Mentorship.mentee_id == participant.id, Mentorship.ended_at.is_(None))
-    ).scalars()
+    ids = session.execute(_MENTORS_OF, {"participant_id": participant.id}).scalars()
     found = names(session, set(ids))
     return sorted(found.values(), key=str.casefold)
 
 
 def mentees_of(session: Session, participant: Participant) -> list[str]:
     """Names of the participant's active mentees."""
-    ids = session.execute(
-        select(Mentorship.mentee_id).where(Mentorship.mentor_id == participant.id, Mentorship.ended_at.is_(None))
-    ).scalars()
+    ids = session.execute(_MENTEES_OF, {"participant_id": participant.id}).scalars()
     found = names(session, set(ids))
     return sorted(found.values(), key=str.casefold)
 
