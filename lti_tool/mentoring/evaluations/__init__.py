@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ...models import EvaluationCheckpoint, EvaluationResponse, Person, utcnow
@@ -45,16 +45,23 @@ class Task:
         return self.checkpoint.due_at
 
 
+# Built once (the home page's evaluations card runs it on every visit); values are bound per call.
+_MY_RESPONSES = (
+    select(EvaluationResponse)
+    .join(EvaluationCheckpoint, EvaluationCheckpoint.id == EvaluationResponse.checkpoint_id)
+    .where(
+        EvaluationCheckpoint.course_id == bindparam("course_id"),
+        EvaluationResponse.respondent_person_id == bindparam("person_id"),
+    )
+)
+
+
 def my_evaluations(session: Session, course_id: int, person_id: int) -> list[Task]:
     """The person's evaluations in the course, due soonest first: upcoming, open, started, done."""
     now = utcnow()
     mine = {
         (r.checkpoint_id, r.subject_person_id): r
-        for r in session.execute(
-            select(EvaluationResponse)
-            .join(EvaluationCheckpoint, EvaluationCheckpoint.id == EvaluationResponse.checkpoint_id)
-            .where(EvaluationCheckpoint.course_id == course_id, EvaluationResponse.respondent_person_id == person_id)
-        ).scalars()
+        for r in session.execute(_MY_RESPONSES, {"course_id": course_id, "person_id": person_id}).scalars()
     }
     pair_spaces = spaces.spaces_of(session, course_id, person_id, active_only=True)
     everyone: list[Assignment] | None = None  # the person's own "everyone" assignment, looked up once

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ...models import (
@@ -51,14 +51,16 @@ class Assignment:
     subject_name: str | None
 
 
+# Built once (the home page's evaluations card runs it on every visit); :course_id is bound per call.
+_CHECKPOINTS = (
+    select(EvaluationCheckpoint)
+    .where(EvaluationCheckpoint.course_id == bindparam("course_id"))
+    .order_by(EvaluationCheckpoint.due_at, EvaluationCheckpoint.id)
+)
+
+
 def checkpoints(session: Session, course_id: int) -> list[EvaluationCheckpoint]:
-    return list(
-        session.execute(
-            select(EvaluationCheckpoint)
-            .where(EvaluationCheckpoint.course_id == course_id)
-            .order_by(EvaluationCheckpoint.due_at, EvaluationCheckpoint.id)
-        ).scalars()
-    )
+    return list(session.execute(_CHECKPOINTS, {"course_id": course_id}).scalars())
 
 
 def get_checkpoint(session: Session, course_id: int, checkpoint_id: int) -> EvaluationCheckpoint:
