@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from ..database import request_cache
@@ -154,8 +154,15 @@ _PAIRS = (
 )
 
 
+_COURSE_PAIRS = _PAIRS.where(Mentorship.course_id == bindparam("course_id"))
+_COURSE_GROUPS = (
+    select(MentoringGroup).where(MentoringGroup.course_id == bindparam("course_id")).order_by(MentoringGroup.id)
+)
+
+
 def _pair_rows(session: Session, course_id: int, *where: object) -> list[tuple[Mentorship, int, str, int, str]]:
-    rows = session.execute(_PAIRS.where(Mentorship.course_id == course_id, *where)).all()  # type: ignore[arg-type]
+    query = _COURSE_PAIRS.where(*where) if where else _COURSE_PAIRS  # type: ignore[arg-type]
+    rows = session.execute(query, {"course_id": course_id}).all()
     return [(ms, mee.id, mee.display_name, mor.id, mor.display_name) for ms, mee, mor in rows]
 
 
@@ -177,11 +184,8 @@ def _pair_space(row: tuple[Mentorship, int, str, int, str]) -> Space:
 
 def _group_spaces(session: Session, course_id: int, *where: object) -> list[Space]:
     """Group spaces with their current members (people who left a group are no longer in its space)."""
-    groups = list(
-        session.execute(
-            select(MentoringGroup).where(MentoringGroup.course_id == course_id, *where).order_by(MentoringGroup.id)  # type: ignore[arg-type]
-        ).scalars()
-    )
+    query = _COURSE_GROUPS.where(*where) if where else _COURSE_GROUPS  # type: ignore[arg-type]
+    groups = list(session.execute(query, {"course_id": course_id}).scalars())
     if not groups:
         return []
     rows = session.execute(
