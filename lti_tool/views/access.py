@@ -81,27 +81,35 @@ def current_tool_session() -> ToolSession | None:
     return g.get("tool_session")
 
 
+def _fresh_token_and_query() -> tuple[str, str] | None:
+    """This page's token and its ``ts=…`` query, made once per request (a page has a dozen links)."""
+    state = g._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not one per attribute
+    made = state.__dict__.get("fresh_token_and_query")
+    if made is None:
+        tool = state.__dict__.get("tool_session")
+        if tool is None:
+            return None
+        token = signer().dumps(tool)
+        made = state.fresh_token_and_query = (token, urlencode({TOKEN_PARAM: token}))
+    return made
+
+
 def fresh_token() -> str | None:
     """The token to put in this page's links and forms (same session, new timestamp)."""
-    tool = current_tool_session()
-    if tool is None:
-        return None
-    if "fresh_token" not in g:
-        g.fresh_token = signer().dumps(tool)
-        g.fresh_token_query = urlencode({TOKEN_PARAM: g.fresh_token})
-    return g.fresh_token
+    made = _fresh_token_and_query()
+    return made[0] if made else None
 
 
 def tool_url(endpoint: str, **values: Any) -> str:
     """``url_for`` with this page's tool-session token as the last query parameter (encoded once per page)."""
-    token = fresh_token()
-    if not token:
+    made = _fresh_token_and_query()
+    if made is None:
         return url_for(endpoint, **values)
     if "_anchor" in values:
-        values[TOKEN_PARAM] = token
+        values[TOKEN_PARAM] = made[0]
         return url_for(endpoint, **values)
     url = url_for(endpoint, **values)
-    return url + ("&" if "?" in url else "?") + g.fresh_token_query
+    return url + ("&" if "?" in url else "?") + made[1]
 
 
 def tool_session_field() -> Markup:
