@@ -16,14 +16,24 @@ def current_locale() -> str:
     return str(locale.language) if locale else "en"
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+_ROLE_LABELS = {
+    "coordinator": N_("Coordinator"),
+    "participant": N_("Participant"),
+    "observer": N_("Observer"),
+    "mentor": N_("Mentor"),
+    "mentee": N_("Mentee"),
+}
+
+
 def role_label(role: str) -> str:
-    return {
-        "coordinator": _("Coordinator"),
-        "participant": _("Participant"),
-        "observer": _("Observer"),
-        "mentor": _("Mentor"),
-        "mentee": _("Mentee"),
-    }.get(role, role)
+    """The role's label in the viewer's language (only that one is translated: pages call this often)."""
+    label = _ROLE_LABELS.get(role)
+    return _(label) if label else role
 
 
 def _zone_named(name: str | None) -> tzinfo | None:
