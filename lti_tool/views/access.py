@@ -173,4 +173,5 @@ def require_tool_session(*roles: str):
 def init_app(app: Flask) -> None:
     app.session_interface = ToolAwareSessionInterface()
     app.jinja_env.globals.update(tool_url=tool_url, tool_session_field=tool_session_field)
+    # Every page's links and strings: templates' gettext reads the translations once per render.
     install_template_gettext(app)
