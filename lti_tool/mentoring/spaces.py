@@ -182,10 +182,11 @@ def _pair_space(row: tuple[Mentorship, int, str, int, str]) -> Space:
     )
 
 
-def _group_spaces(session: Session, course_id: int, *where: object) -> list[Space]:
+def _group_spaces(session: Session, course_id: int, *where: object, person_id: int | None = None) -> list[Space]:
     """Group spaces with their current members (people who left a group are no longer in its space)."""
     query = _COURSE_GROUPS.where(*where) if where else _COURSE_GROUPS  # type: ignore[arg-type]
-    groups = list(session.execute(query, {"course_id": course_id}).scalars())
+    params = {"course_id": course_id} if person_id is None else {"course_id": course_id, "person_id": person_id}
+    groups = list(session.execute(query, params).scalars())
     if not groups:
         return []
     rows = session.execute(
@@ -250,9 +251,43 @@ def course_spaces(session: Session, course_id: int, *, active_only: bool = True)
     return [s for s in cache[key] if s.active or not active_only]
 
 
+_PERSON_PAIR = (_MENTEE_P.id == bindparam("person_id")) | (_MENTOR_P.id == bindparam("person_id"))
+_PERSON_GROUP_IDS = (
+    select(GroupMember.group_id)
+    .join(Participant, Participant.id == GroupMember.participant_id)
+    .join(Membership, Membership.id == Participant.membership_id)
+    .where(Membership.person_id == bindparam("person_id"), GroupMember.left_at.is_(None))
+)
+_PERSON_PAIRS = _COURSE_PAIRS.where(_PERSON_PAIR)
+_PERSON_GROUP = MentoringGroup.id.in_(_PERSON_GROUP_IDS)
+
+
+def _load_spaces_of(session: Session, course_id: int, person_id: int) -> list[Space]:
+    """Only this person's pairs and groups: a home page in a course of thousands reads a handful of rows."""
+    params = {"course_id": course_id, "person_id": person_id}
+    pairs = [
+        _pair_space((ms, mee.id, mee.display_name, mor.id, mor.display_name))
+        for ms, mee, mor in session.execute(_PERSON_PAIRS, params).all()
+    ]
+    return pairs + _group_spaces(session, course_id, _PERSON_GROUP, person_id=person_id)
+
+
 def spaces_of(session: Session, course_id: int, person_id: int, *, active_only: bool = False) -> list[Space]:
-    """The spaces a person belongs to in the course, active ones first, newest first."""
-    spaces = [s for s in course_spaces(session, course_id, active_only=active_only) if person_id in s.person_ids]
+    """The spaces a person belongs to in the course, active ones first, newest first.
+
+    Read from the database for this person only, once per web request (see ``course_spaces``).
+    """
+    cache = request_cache(session)
+    key = ("spaces_of", course_id, person_id)
+    if cache is not None and ("course_spaces", course_id) in cache:
+        found = [s for s in cache[("course_spaces", course_id)] if person_id in s.person_ids]
+    elif cache is not None and key in cache:
+        found = cache[key]
+    else:
+        found = _load_spaces_of(session, course_id, person_id)
+        if cache is not None:
+            cache[key] = found
+    spaces = [s for s in found if s.active or not active_only]
     return sorted(spaces, key=lambda s: (not s.active, -s.started_at.timestamp()))
 
 
