@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import db
 from ..mentoring import programs as service
+from ..mentoring import spaces
 from ..mentoring.matching.reasons import ReasonPart, render, render_unmatched
 from ..mentoring.programs import editing, matching_runs
 from ..mentoring.programs import groups as groups_service
@@ -25,33 +26,47 @@ bp = Blueprint("matching", __name__, url_prefix="/matching")
 
 @bp.app_context_processor
 def _mentorship_helpers() -> dict[str, object]:
-    """``my_mentors(participant)`` and ``my_mentees(participant)`` for the home card (names, active only)."""
+    """``my_mentors``, ``my_mentees`` and ``my_groups`` for the viewer's home card (active ones only).
+
+    All three read the viewer's spaces (``spaces.spaces_of``), which a page loads once and shares with the
+    other home cards.
+    """
+
+    def _active_spaces(participant: Participant) -> list:
+        return [
+            s
+            for s in spaces.spaces_of(db.session(), g.course.id, g.person.id, active_only=True)
+            if s.member(g.person.id) is not None and s.member(g.person.id).participant_id == participant.id  # type: ignore[union-attr]
+        ]
+
+    def _partners(participant: Participant, my_role: str, their_role: str) -> list[str]:
+        names = {
+            m.name
+            for s in _active_spaces(participant)
+            if s.kind == spaces.PAIR and s.member(g.person.id).role == my_role  # type: ignore[union-attr]
+            for m in s.members
+            if m.role == their_role
+        }
+        return sorted(names, key=str.casefold)
 
     def my_mentors(participant: Participant) -> list[str]:
-        return matching_runs.mentors_of(db.session(), participant)
+        return _partners(participant, "mentee", "mentor")
 
     def my_mentees(participant: Participant) -> list[str]:
-        return matching_runs.mentees_of(db.session(), participant)
+        return _partners(participant, "mentor", "mentee")
 
     def my_groups(participant: Participant) -> list[dict]:
         """The participant's active groups: name, members (name and role) and the group space's address."""
-        session = db.session()
-        found = groups_service.groups_of(session, participant)
-        ids = {m.participant_id for grp in found for m in grp.current_members}
-        names = matching_runs.names(session, ids)
         has_space = "spaces.space" in current_app.view_functions
         return [
             {
-                "id": grp.id,
-                "name": grp.name,
-                "members": [
-                    (names.get(m.participant_id, "?"), m.role)
-                    for m in sorted(grp.current_members, key=lambda m: (m.role != "mentor", m.id))
-                    if m.participant_id != participant.id
-                ],
-                "url": tool_url("spaces.space", kind="group", space_id=grp.id) if has_space else None,
+                "id": s.id,
+                "name": s.title,
+                "members": [(m.name, m.role) for m in s.members if m.participant_id != participant.id],
+                "url": tool_url("spaces.space", kind="group", space_id=s.id) if has_space else None,
             }
-            for grp in found
+            for s in sorted(_active_spaces(participant), key=lambda s: s.id)
+            if s.kind == spaces.GROUP
         ]
 
     return {"my_mentors": my_mentors, "my_mentees": my_mentees, "my_groups": my_groups}

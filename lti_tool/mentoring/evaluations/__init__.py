@@ -58,6 +58,9 @@ _MY_RESPONSES = (
 
 def my_evaluations(session: Session, course_id: int, person_id: int) -> list[Task]:
     """The person's evaluations in the course, due soonest first: upcoming, open, started, done."""
+    scheduled = _checkpoints.checkpoints(session, course_id)
+    if not scheduled:  # most pages of most courses: nothing scheduled, nothing else to read
+        return []
     now = utcnow()
     mine = {
         (r.checkpoint_id, r.subject_person_id): r
@@ -66,7 +69,7 @@ def my_evaluations(session: Session, course_id: int, person_id: int) -> list[Tas
     pair_spaces = spaces.spaces_of(session, course_id, person_id, active_only=True)
     everyone: list[Assignment] | None = None  # the person's own "everyone" assignment, looked up once
     tasks = []
-    for checkpoint in _checkpoints.checkpoints(session, course_id):
+    for checkpoint in scheduled:
         if checkpoint.audience in _checkpoints.PAIR_AUDIENCES:
             mine_now = assignments(session, checkpoint, pair_spaces=pair_spaces, respondent=person_id)
         else:
