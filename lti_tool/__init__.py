@@ -59,22 +59,22 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .launch.views import bp as lti_bp
-    from .views.dashboard import bp as dashboard_bp
     from .views.activities import bp as activities_bp
+    from .views.calendar import bp as calendar_bp
+    from .views.dashboard import bp as dashboard_bp
     from .views.discussions import bp as discussions_bp
     from .views.evaluations import bp as evaluations_bp
+    from .views.goals import bp as goals_bp
     from .views.grades import bp as grades_bp
     from .views.home import bp as home_bp
     from .views.matching import bp as matching_bp
+    from .views.meetings import bp as meetings_bp
     from .views.notifications import bp as notifications_bp
-    from .views.resources import bp as resources_bp
     from .views.program import bp as program_bp
+    from .views.resources import bp as resources_bp
     from .views.roster import bp as roster_bp
     from .views.space import bp as space_bp
     from .views.spaces import bp as spaces_bp
-    from .views.calendar import bp as calendar_bp
-    from .views.goals import bp as goals_bp
-    from .views.meetings import bp as meetings_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(lti_bp)
