@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from ..extensions import csrf
@@ -77,9 +77,9 @@ def api(kind: str | None = None) -> Callable:
                     err.headers["Retry-After"] = str(decision.retry_after)
                 return json_error(err)
             try:
+                g.sandbox_counters = [kind + "_requests"] if kind else []
                 response = current_app.make_response(view(*args, **kwargs))
-                if kind:
-                    faults.count(dbs(), kind + "_requests")
+                faults.count_all(dbs(), g.sandbox_counters)
                 dbs().commit()
             except SandboxError as err:
                 dbs().rollback()
@@ -246,9 +246,9 @@ def scores(flavour: str, context_id: str, item_id: int):
     """AGS 2.0 §3.4: post a score; a score not newer than the stored one is ignored (still 200)."""
     item, _, _ = _lineitem(flavour, context_id, item_id, (SCOPE_SCORE,))
     data = _json_body(ags.SCORE)
-    faults.count(dbs(), "score_posts")
     applied = ags.post_score(dbs(), item, data)
-    faults.count(dbs(), "scores_recorded" if applied else "scores_ignored")
+    # Counted with the request's other counters, in one statement just before the commit.
+    g.sandbox_counters += ["score_posts", "scores_recorded" if applied else "scores_ignored"]
     result_url = urls.result(sandbox_url(), flavour, context_id, item.id, data["userId"])
     return json_response(
         {"resultUrl": result_url}, headers={"X-Sandbox-Score-Status": "recorded" if applied else "ignored-stale"}
