@@ -32,19 +32,21 @@ def _mentorship_helpers() -> dict[str, object]:
     other home cards.
     """
 
-    def _active_spaces(participant: Participant) -> list:
-        return [
-            s
-            for s in spaces.spaces_of(db.session(), g.course.id, g.person.id, active_only=True)
-            if s.member(g.person.id) is not None and s.member(g.person.id).participant_id == participant.id  # type: ignore[union-attr]
-        ]
+    def _mine(participant: Participant) -> list[tuple[spaces.Space, spaces.Member]]:
+        """The viewer's active spaces as this participant, each with the viewer's own member entry."""
+        found = []
+        for space in spaces.spaces_of(db.session(), g.course.id, g.person.id, active_only=True):
+            me = space.member(g.person.id)
+            if me is not None and me.participant_id == participant.id:
+                found.append((space, me))
+        return found
 
     def _partners(participant: Participant, my_role: str, their_role: str) -> list[str]:
         names = {
             m.name
-            for s in _active_spaces(participant)
-            if s.kind == spaces.PAIR and s.member(g.person.id).role == my_role  # type: ignore[union-attr]
-            for m in s.members
+            for space, me in _mine(participant)
+            if space.kind == spaces.PAIR and me.role == my_role
+            for m in space.members
             if m.role == their_role
         }
         return sorted(names, key=str.casefold)
@@ -65,7 +67,7 @@ def _mentorship_helpers() -> dict[str, object]:
                 "members": [(m.name, m.role) for m in s.members if m.participant_id != participant.id],
                 "url": tool_url("spaces.space", kind="group", space_id=s.id) if has_space else None,
             }
-            for s in sorted(_active_spaces(participant), key=lambda s: s.id)
+            for s, _me in sorted(_mine(participant), key=lambda found: found[0].id)
             if s.kind == spaces.GROUP
         ]
 
