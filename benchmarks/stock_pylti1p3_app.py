@@ -3,7 +3,7 @@
 ``FlaskOIDCLogin`` and ``FlaskMessageLaunch`` with a ``ToolConfDict``, Flask's cookie session as the launch
 data store (pylti1p3's default ``SessionDataStorage``), no database. The routes mirror Mentoring Space's:
 ``/lti/login`` → ``/lti/launch`` (303) → ``/page?launch_id=…``, which restores the launch from the session
-and renders a small page with the user's name, as a pylti1p3 tool's first page does.
+and renders a small page with the user's name (``stock_templates/page.html``), as a pylti1p3 tool's first page does.
 
 The one addition to a bare setup is pylti1p3's own public-key caching (``set_public_key_caching``) with a
 per-process dict, so the baseline does not fetch the platform JWKS on every launch; Mentoring Space caches it
@@ -22,15 +22,10 @@ import time
 import typing as t
 from pathlib import Path
 
-from flask import Flask, redirect, render_template_string, url_for
+from flask import Flask, redirect, render_template, url_for
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.tool_config import ToolConfDict
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Stock tool</title></head>
-<body><main><h1>Hello, {{ name }}</h1><p>{{ course }}</p>
-<p><a href="{{ url_for('page', launch_id=launch_id) }}">Reload</a></p></main></body></html>"""
 
 
 class ProcessKeySetCache(LaunchDataStorage[t.Any]):
@@ -81,7 +76,9 @@ def tool_conf_from_env() -> ToolConfDict:
 
 
 def create_app() -> Flask:
-    app = Flask(__name__)
+    # A template file, compiled once per process as in any Flask tool (render_template_string would compile
+    # it on every request and make the baseline slower than a real tool).
+    app = Flask(__name__, template_folder="stock_templates")
     app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     tool_conf = tool_conf_from_env()
     key_cache = ProcessKeySetCache()
@@ -106,8 +103,8 @@ def create_app() -> Flask:
         message_launch = FlaskMessageLaunch.from_cache(launch_id, FlaskRequest(), tool_conf)
         body = message_launch.get_launch_data()
         context = body.get("https://purl.imsglobal.org/spec/lti/claim/context") or {}
-        return render_template_string(
-            PAGE, name=body.get("name") or body.get("sub"), course=context.get("title"), launch_id=launch_id
+        return render_template(
+            "page.html", name=body.get("name") or body.get("sub"), course=context.get("title"), launch_id=launch_id
         )
 
     @app.route("/healthz")

@@ -49,9 +49,10 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
-    from .views import access, errors, security, templating
+    from .views import access, errors, navigation, security, templating
 
     access.init_app(app)
+    navigation.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -47,6 +47,8 @@ def install_template_gettext(app: Flask) -> None:
         if context.eval_ctx.autoescape:
             # As Jinja's own newstyle gettext: the message comes from our catalogs; the %-arguments are escaped.
             text = Markup(text)  # noqa: S704
+        if not variables and "%" not in text:
+            return text  # what formatting would return, without the work (most strings have no placeholder)
         return text % variables
 
     @pass_context

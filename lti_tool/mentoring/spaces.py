@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, String, bindparam, case, cast, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ..database import request_cache
@@ -251,25 +251,106 @@ def course_spaces(session: Session, course_id: int, *, active_only: bool = True)
     return [s for s in cache[key] if s.active or not active_only]
 
 
-_PERSON_PAIR = (_MENTEE_P.id == bindparam("person_id")) | (_MENTOR_P.id == bindparam("person_id"))
+# A person's spaces with their current members, as plain rows of one query (pairs and groups together):
+# the home page reads them on every launch, and entity loading cost more than the query itself.
+_OWN_PARTICIPANTS = (
+    select(Participant.id)
+    .join(Membership, Membership.id == Participant.membership_id)
+    .where(Membership.person_id == bindparam("person_id"), Membership.course_id == bindparam("course_id"))
+)
+_PAIR_MEMBER = aliased(Participant)
+_PAIR_MEMBER_M = aliased(Membership)
+_PAIR_MEMBER_P = aliased(Person)
+_PERSON_PAIR_MEMBERS = (
+    select(
+        literal_column(f"'{PAIR}'", String).label("kind"),
+        Mentorship.id,
+        Mentorship.approved_at,
+        Mentorship.ended_at,
+        cast(null(), String).label("title"),
+        _PAIR_MEMBER_P.id,
+        _PAIR_MEMBER.id,
+        _PAIR_MEMBER_P.name,
+        _PAIR_MEMBER_P.given_name,
+        _PAIR_MEMBER_P.family_name,
+        _PAIR_MEMBER_P.sub,
+        case((_PAIR_MEMBER.id == Mentorship.mentor_id, "mentor"), else_="mentee"),
+        literal_column("0", Integer).label("member_order"),
+    )
+    .join(_PAIR_MEMBER, or_(_PAIR_MEMBER.id == Mentorship.mentor_id, _PAIR_MEMBER.id == Mentorship.mentee_id))
+    .join(_PAIR_MEMBER_M, _PAIR_MEMBER_M.id == _PAIR_MEMBER.membership_id)
+    .join(_PAIR_MEMBER_P, _PAIR_MEMBER_P.id == _PAIR_MEMBER_M.person_id)
+    .where(
+        Mentorship.course_id == bindparam("course_id"),
+        or_(Mentorship.mentor_id.in_(_OWN_PARTICIPANTS), Mentorship.mentee_id.in_(_OWN_PARTICIPANTS)),
+    )
+)
 _PERSON_GROUP_IDS = (
     select(GroupMember.group_id)
     .join(Participant, Participant.id == GroupMember.participant_id)
     .join(Membership, Membership.id == Participant.membership_id)
     .where(Membership.person_id == bindparam("person_id"), GroupMember.left_at.is_(None))
 )
-_PERSON_PAIRS = _COURSE_PAIRS.where(_PERSON_PAIR)
 _PERSON_GROUP = MentoringGroup.id.in_(_PERSON_GROUP_IDS)
+_PERSON_GROUP_MEMBERS = (
+    select(
+        literal_column(f"'{GROUP}'", String),
+        MentoringGroup.id,
+        MentoringGroup.created_at,
+        MentoringGroup.ended_at,
+        MentoringGroup.name,
+        Person.id,
+        GroupMember.participant_id,
+        Person.name,
+        Person.given_name,
+        Person.family_name,
+        Person.sub,
+        GroupMember.role,
+        GroupMember.id,
+    )
+    .join(GroupMember, (GroupMember.group_id == MentoringGroup.id) & GroupMember.left_at.is_(None))
+    .join(Participant, Participant.id == GroupMember.participant_id)
+    .join(Membership, Membership.id == Participant.membership_id)
+    .join(Person, Person.id == Membership.person_id)
+    .where(MentoringGroup.course_id == bindparam("course_id"), _PERSON_GROUP)
+)
+_PERSON_SPACE_MEMBERS = union_all(_PERSON_PAIR_MEMBERS, _PERSON_GROUP_MEMBERS)
+_MEMBER_ORDER = {"mentor": 0, "mentee": 1, "peer": 1}
 
 
 def _load_spaces_of(session: Session, course_id: int, person_id: int) -> list[Space]:
     """Only this person's pairs and groups: a home page in a course of thousands reads a handful of rows."""
-    params = {"course_id": course_id, "person_id": person_id}
-    pairs = [
-        _pair_space((ms, mee.id, mee.display_name, mor.id, mor.display_name))
-        for ms, mee, mor in session.execute(_PERSON_PAIRS, params).all()
-    ]
-    return pairs + _group_spaces(session, course_id, _PERSON_GROUP, person_id=person_id)
+    rows = session.execute(_PERSON_SPACE_MEMBERS, {"course_id": course_id, "person_id": person_id}).all()
+    heads: dict[tuple[str, int], tuple] = {}
+    members: dict[tuple[str, int], list[tuple[int, Member]]] = {}
+    for kind, space_id, started, ended, title, pid, participant_id, name, given, family, sub, role, order in rows:
+        key = (kind, space_id)
+        heads.setdefault(key, (started, ended, title))
+        display = Person.display_name_of(name, given, family, sub)
+        members.setdefault(key, []).append((order, Member(pid, participant_id, display, role)))
+    spaces = []
+    for (kind, space_id), (started, ended, title) in sorted(heads.items(), key=lambda item: item[0]):
+        if kind == PAIR:  # the mentor, then the mentee
+            found = tuple(m for _, m in sorted(members[(kind, space_id)], key=lambda om: om[1].role != "mentor"))
+        else:  # mentors first, then by name (ties in the order people joined)
+            ordered = sorted(members[(kind, space_id)], key=lambda om: om[0])
+            found = tuple(
+                m for _, m in sorted(ordered, key=lambda om: (_MEMBER_ORDER.get(om[1].role, 2), om[1].name.casefold()))
+            )
+        spaces.append(
+            Space(
+                kind=kind,
+                id=space_id,
+                course_id=course_id,
+                members=found,
+                active=ended is None,
+                started_at=started,
+                ended_at=ended,
+                title=title,
+            )
+        )
+    # Pairs before groups, each by id: the order of the two queries this replaces.
+    return sorted(spaces, key=lambda s: (s.kind != PAIR, s.id))
 
 
 def spaces_of(session: Session, course_id: int, person_id: int, *, active_only: bool = False) -> list[Space]:

@@ -58,8 +58,13 @@ class Person(Base):
     @property
     def display_name(self) -> str:
         """The name to show; a stable pseudonym when the platform withholds names."""
-        full = self.name or " ".join(p for p in (self.given_name, self.family_name) if p)
-        return full or f"Participant {self.sub[-6:].upper()}"
+        return self.display_name_of(self.name, self.given_name, self.family_name, self.sub)
+
+    @staticmethod
+    def display_name_of(name: str | None, given_name: str | None, family_name: str | None, sub: str) -> str:
+        """``display_name`` from the columns alone (for queries that read rows, not entities)."""
+        full = name or " ".join(p for p in (given_name, family_name) if p)
+        return full or f"Participant {sub[-6:].upper()}"
 
 
 class Membership(Base):

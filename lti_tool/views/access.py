@@ -12,7 +12,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, abort, current_app, g, url_for
+from flask import Flask, abort, current_app, g, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
@@ -94,10 +94,40 @@ def _fresh_token_and_query() -> tuple[str, str] | None:
     return made
 
 
+def fresh_token_query() -> str | None:
+    """``ts=…``: this page's token as a query string (see ``fresh_token``)."""
+    made = _fresh_token_and_query()
+    return made[1] if made else None
+
+
 def fresh_token() -> str | None:
     """The token to put in this page's links and forms (same session, new timestamp)."""
     made = _fresh_token_and_query()
     return made[0] if made else None
+
+
+_URL_CACHE_SIZE = 4096
+
+
+def path_for(endpoint: str, values: dict[str, Any]) -> str:
+    """``url_for(endpoint, **values)`` remembered per process: a page builds a dozen links, and the same ones on
+    every page. Only absolute endpoints with plain values are remembered (a relative ``.endpoint`` depends on
+    the request's blueprint, ``_external`` and friends on more than the path); the key holds the script
+    root, which is all else a relative URL depends on."""
+    if endpoint.startswith(".") or any(k.startswith("_") for k in values):
+        return url_for(endpoint, **values)
+    try:
+        key = (request.script_root, endpoint, *sorted(values.items()))
+        cache = current_app.extensions.setdefault("tool_url_paths", {})
+        found = cache.get(key)
+    except TypeError:  # an unhashable value: build it every time
+        return url_for(endpoint, **values)
+    if found is None:
+        found = url_for(endpoint, **values)
+        if len(cache) >= _URL_CACHE_SIZE:
+            cache.clear()
+        cache[key] = found
+    return found
 
 
 def tool_url(endpoint: str, **values: Any) -> str:
@@ -108,7 +138,7 @@ def tool_url(endpoint: str, **values: Any) -> str:
     if "_anchor" in values:
         values[TOKEN_PARAM] = made[0]
         return url_for(endpoint, **values)
-    url = url_for(endpoint, **values)
+    url = path_for(endpoint, values)
     return url + ("&" if "?" in url else "?") + made[1]
 
 
