@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request
@@ -24,11 +24,16 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..mentoring import discussions as ds
 from ..mentoring.discussions import forums, moderation, rules
+from . import _posts as posts
+from ._posts import ThreadPlace, form_error, int_arg
 from .access import require_tool_session, tool_url
 from .errors import render_http_error
 from .templating import local_time
 
 bp = Blueprint("discussions", __name__, url_prefix="/discussions")
+
+# A forum thread's pages: ``/discussions/threads/<id>``, its posts under ``/discussions/posts/<id>/…``.
+FORUM = ThreadPlace("discussions")
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
@@ -80,32 +85,6 @@ def moderation_sentence(moderated: bool) -> str:
     )
 
 
-def _input_message(err: ds.InvalidInput) -> str:
-    if err.code == "empty":
-        return _("This field cannot be empty.")
-    if err.code == "too_long":
-        return _(
-            "This is too long: at most %(limit)s characters. Your text is kept below; shorten it and send it again.",
-            limit=f"{err.limit:,}",
-        )
-    if err.code == "outdated" and err.field == "body":
-        return _("Someone else saved the ground rules at the same time. Check the current text and save again.")
-    if err.code == "outdated":
-        return _("The ground rules were updated while you were reading. Read the new version and accept it.")
-    if err.code == "gone":
-        return _("This post was deleted.")
-    return _("This was not accepted.")
-
-
-def _form_error(err: ds.InvalidInput) -> dict[str, str]:
-    return {err.field: _input_message(err)}
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value is not None and value >= 0 else None
-
-
 @bp.errorhandler(ds.NotFound)
 def _not_found(err: ds.NotFound):
     db.session.rollback()
@@ -145,7 +124,7 @@ def rules_page():
         try:
             rules.accept(session, me, request.form.get("version_id", type=int) or 0)
         except ds.InvalidInput as err:
-            errors = _form_error(err)
+            errors = form_error(err)
             status = 400
         else:
             session.commit()
@@ -184,7 +163,7 @@ def edit_rules():
             rules.update(session, me, str(values["body"]), bool(values["moderated"]))
         except ds.InvalidInput as err:
             session.rollback()
-            errors = _form_error(err)
+            errors = form_error(err)
         else:
             session.commit()
             return redirect(tool_url("discussions.rules_page", saved=1), code=303)
@@ -250,7 +229,7 @@ def _save_topic(topic: Any = None) -> Response | tuple[str, int]:
                 topic=topic,
             )
         except ds.InvalidInput as err:
-            errors = _form_error(err)
+            errors = form_error(err)
         else:
             session.commit()
             return redirect(tool_url("discussions.topic", topic_id=saved.id), code=303)
@@ -291,7 +270,7 @@ def topic(topic_id: int):
     session = db.session()
     me = viewer()
     found = forums.get_topic(session, me, topic_id)
-    page = forums.topic_threads(session, me, found, older_than=_int_arg("older"))
+    page = forums.topic_threads(session, me, found, older_than=int_arg("older"))
     session.commit()
     return render_template("discussions/topic.html", topic=found, page=page)
 
@@ -317,7 +296,7 @@ def new_thread(topic_id: int):
             thread = forums.start_thread(session, me, found, title=values["title"], body=values["body"])
         except ds.InvalidInput as err:
             session.rollback()
-            errors = _form_error(err)
+            errors = form_error(err)
         else:
             session.commit()
             return redirect(tool_url("discussions.thread", thread_id=thread.id), code=303)
@@ -329,32 +308,24 @@ def new_thread(topic_id: int):
 
 
 def _render_thread(thread: Any, topic: Any, *, values=None, errors=None, status: int = 200):
-    session = db.session()
     me = viewer()
-    page = forums.thread_posts(
-        session,
-        me,
-        thread,
-        after=_int_arg("after"),
-        before=_int_arg("before"),
-        last=request.args.get("last") == "1",
-        mark=status == 200,
-    )
-    can_reply = me.may_write and (me.is_coordinator or not (thread.is_locked or topic.is_locked))
-    reported = moderation.open_reports_by_post(session, me, [view.post.id for view in page.posts])
-    session.commit()
-    return render_template(
+    page = forums.thread_posts(db.session(), me, thread, **posts.page_window(status))
+    return posts.render_thread(
         "discussions/thread.html",
-        thread=thread,
+        FORUM,
+        thread,
+        page,
+        me,
+        values=values,
+        errors=errors,
+        status=status,
         topic=topic,
-        page=page,
-        me=me,
-        can_reply=can_reply,
-        reported=reported,
-        values=values or {"body": ""},
-        errors=errors or {},
-        limit=forums.MAX_POST_CHARS,
-    ), status
+        can_reply=me.may_write and (me.is_coordinator or not (thread.is_locked or topic.is_locked)),
+        can_moderate=me.is_coordinator,
+        can_write=me.may_write,
+        can_report=me.may_report,
+        can_hide=me.is_coordinator,
+    )
 
 
 @bp.route("/threads/<int:thread_id>")
@@ -375,14 +346,9 @@ def reply(thread_id: int):
     me = viewer()
     found = forums.get_thread(session, me, thread_id)
     topic = forums.thread_topic(session, found)
-    body = request.form.get("body", "")
-    try:
-        post = forums.reply(session, me, found, topic, body=body)
-    except ds.InvalidInput as err:
-        session.rollback()
-        return _render_thread(found, topic, values={"body": body}, errors=_form_error(err), status=400)
-    session.commit()
-    return redirect(tool_url("discussions.thread", thread_id=found.id, last=1, _anchor=f"post-{post.id}"), code=303)
+    return posts.reply(
+        FORUM, found, partial(forums.reply, session, me, found, topic), partial(_render_thread, found, topic)
+    )
 
 
 def _load_post(post_id: int):
@@ -400,24 +366,7 @@ def edit_post(post_id: int):
     session, me, post, found, topic = _load_post(post_id)
     if not me.may_write or post.author_id != me.person_id or post.is_deleted or post.is_hidden:
         raise ds.Forbidden()
-    values = {"body": post.body}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        values = {"body": request.form.get("body", "")}
-        try:
-            forums.edit_post(session, me, post, found, topic, body=values["body"])
-        except ds.InvalidInput as err:
-            session.rollback()
-            errors = _form_error(err)
-        else:
-            session.commit()
-            return redirect(
-                tool_url("discussions.thread", thread_id=found.id, after=post.id - 1, _anchor=f"post-{post.id}"),
-                code=303,
-            )
-    return render_template(
-        "discussions/post_edit.html", post=post, thread=found, values=values, errors=errors, limit=forums.MAX_POST_CHARS
-    ), (400 if errors else 200)
+    return posts.edit_page(FORUM, post, found, partial(forums.edit_post, session, me, post, found, topic))
 
 
 @bp.route("/posts/<int:post_id>/delete", methods=["POST"])
@@ -427,9 +376,7 @@ def delete_post(post_id: int):
     session, me, post, found, topic = _load_post(post_id)
     forums.delete_post(session, me, post, found, topic)
     session.commit()
-    return redirect(
-        tool_url("discussions.thread", thread_id=found.id, after=post.id - 1, _anchor=f"post-{post.id}"), code=303
-    )
+    return posts.to_post(FORUM, post, found)
 
 
 @bp.route("/posts/<int:post_id>/history")
@@ -438,10 +385,7 @@ def delete_post(post_id: int):
 def post_history(post_id: int):
     """Earlier versions of a post: coordinators, and the author of a post that is not deleted."""
     session, me, post, found, _topic = _load_post(post_id)
-    revisions = forums.history(session, me, post)
-    author = forums.author_of(session, post.author_id)
-    session.commit()
-    return render_template("discussions/post_history.html", post=post, thread=found, revisions=revisions, author=author)
+    return posts.history_page(FORUM, post, found, forums.history(session, me, post))
 
 
 # --- moderation ------------------------------------------------------------------------------------------
@@ -455,21 +399,7 @@ def report_post(post_id: int):
     session, me, post, found, _topic = _load_post(post_id)
     if not me.may_report:
         raise ds.Forbidden()
-    values = {"reason": ""}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        values = {"reason": request.form.get("reason", "")}
-        try:
-            moderation.report(session, me, post, reason=values["reason"])
-        except ds.InvalidInput as err:
-            session.rollback()
-            errors = _form_error(err)
-        else:
-            session.commit()
-            return redirect(tool_url("discussions.thread", thread_id=found.id, after=post.id - 1, reported=1), code=303)
-    return render_template("discussions/report.html", post=post, thread=found, values=values, errors=errors), (
-        400 if errors else 200
-    )
+    return posts.report_page(FORUM, post, found, partial(moderation.report, session, me, post))
 
 
 @bp.route("/posts/<int:post_id>/hide", methods=["GET", "POST"])
@@ -477,25 +407,7 @@ def report_post(post_id: int):
 def hide_post(post_id: int):
     """Coordinators hide a post from participants (with a reason), or show it again."""
     session, me, post, found, _topic = _load_post(post_id)
-    values = {"reason": ""}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        hidden = request.form.get("hidden", "1") == "1"
-        values = {"reason": request.form.get("reason", "")}
-        try:
-            moderation.set_hidden(session, me, post, hidden=hidden, reason=values["reason"])
-        except ds.InvalidInput as err:
-            session.rollback()
-            errors = _form_error(err)
-        else:
-            session.commit()
-            return redirect(
-                tool_url("discussions.thread", thread_id=found.id, after=post.id - 1, _anchor=f"post-{post.id}"),
-                code=303,
-            )
-    return render_template("discussions/hide.html", post=post, thread=found, values=values, errors=errors), (
-        400 if errors else 200
-    )
+    return posts.hide_page(FORUM, post, found, partial(moderation.set_hidden, session, me, post))
 
 
 @bp.route("/threads/<int:thread_id>/lock", methods=["POST"])
@@ -505,15 +417,12 @@ def lock_thread(thread_id: int):
     session = db.session()
     me = viewer()
     found = forums.get_thread(session, me, thread_id)
-    try:
-        moderation.set_locked(
-            session, me, found, locked=request.form.get("locked") == "1", reason=request.form.get("reason", "")
-        )
-    except ds.InvalidInput as err:
-        session.rollback()
-        return _render_thread(found, forums.thread_topic(session, found), errors=_form_error(err), status=400)
-    session.commit()
-    return redirect(tool_url("discussions.thread", thread_id=found.id), code=303)
+    return posts.lock(
+        FORUM,
+        found,
+        partial(moderation.set_locked, session, me, found),
+        lambda **page: _render_thread(found, forums.thread_topic(session, found), **page),
+    )
 
 
 @bp.route("/moderation")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request
@@ -30,8 +30,10 @@ from ..mentoring import discussions as ds
 from ..mentoring import prompts, spaces
 from ..mentoring.discussions import forums, moderation, pairs, rules
 from ..models import utcnow
+from . import _posts as posts
+from ._posts import ThreadPlace, form_error
 from .access import require_tool_session, tool_url
-from .discussions import _form_error, _int_arg, current_rules, moderation_sentence, viewer
+from .discussions import current_rules, moderation_sentence, viewer
 from .errors import render_http_error
 
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
@@ -94,6 +96,11 @@ def _activity(access: spaces.SpaceAccess) -> pairs.SpaceActivity | None:
 
 def _space_args(access: spaces.SpaceAccess) -> dict[str, Any]:
     return {"kind": access.space.kind, "space_id": access.space.id}
+
+
+def _place(access: spaces.SpaceAccess) -> ThreadPlace:
+    """The space's threads: ``/spaces/<kind>/<space_id>/threads/<id>``, posts under ``…/posts/<id>/…``."""
+    return ThreadPlace("spaces", _space_args(access))
 
 
 # --- the coordinators' overview ----------------------------------------------------------------------------
@@ -210,7 +217,7 @@ def new_thread(access: spaces.SpaceAccess):
             thread = pairs.start_thread(session, access, title=values["title"], body=values["body"])
         except ds.InvalidInput as err:
             session.rollback()
-            errors = _form_error(err)
+            errors = form_error(err)
         else:
             session.commit()
             return redirect(tool_url("spaces.thread", thread_id=thread.id, **_space_args(access)), code=303)
@@ -232,43 +239,26 @@ def new_thread(access: spaces.SpaceAccess):
 
 
 def _render_thread(access: spaces.SpaceAccess, thread: Any, *, values=None, errors=None, status: int = 200):
-    session = db.session()
-    me = pairs.viewer_for(access)
-    page = pairs.thread_posts(
-        session,
-        access,
-        thread,
-        after=_int_arg("after"),
-        before=_int_arg("before"),
-        last=request.args.get("last") == "1",
-        mark=status == 200,
-    )
-    can_write = access.may_write
-    can_reply = can_write and (access.is_coordinator or not thread.is_locked)
-    reported = moderation.open_reports_by_post(session, me, [view.post.id for view in page.posts])
-    session.commit()
-    return render_template(
+    page = pairs.thread_posts(db.session(), access, thread, **posts.page_window(status))
+    return posts.render_thread(
         "spaces/thread.html",
+        _place(access),
+        thread,
+        page,
+        pairs.viewer_for(access),
+        values=values,
+        errors=errors,
+        status=status,
         access=access,
         space=access.space,
-        thread=thread,
         topic=None,
-        page=page,
-        me=me,
-        can_reply=can_reply,
-        can_write=can_write,
-        can_hide=pairs.may_moderate(access),
-        can_report=pairs.may_report(access),
+        can_reply=access.may_write and (access.is_coordinator or not thread.is_locked),
         can_moderate=pairs.may_moderate(access),
-        reported=reported,
-        post_ep="spaces",
+        can_write=access.may_write,
+        can_report=pairs.may_report(access),
+        can_hide=pairs.may_moderate(access),
         member_ids=access.space.person_ids,
-        ep_args=_space_args(access),
-        args=_space_args(access),
-        values=values or {"body": ""},
-        errors=errors or {},
-        limit=forums.MAX_POST_CHARS,
-    ), status
+    )
 
 
 @bp.route("/<kind>/<int:space_id>/threads/<int:thread_id>")
@@ -285,16 +275,8 @@ def thread(access: spaces.SpaceAccess, thread_id: int):
 def reply(access: spaces.SpaceAccess, thread_id: int):
     session = db.session()
     found = pairs.get_thread(session, access, thread_id)
-    body = request.form.get("body", "")
-    try:
-        post = pairs.reply(session, access, found, body=body)
-    except ds.InvalidInput as err:
-        session.rollback()
-        return _render_thread(access, found, values={"body": body}, errors=_form_error(err), status=400)
-    session.commit()
-    return redirect(
-        tool_url("spaces.thread", thread_id=found.id, last=1, _anchor=f"post-{post.id}", **_space_args(access)),
-        code=303,
+    return posts.reply(
+        _place(access), found, partial(pairs.reply, session, access, found), partial(_render_thread, access, found)
     )
 
 
@@ -307,23 +289,18 @@ def lock_thread(access: spaces.SpaceAccess, thread_id: int):
     if not pairs.may_moderate(access):
         raise ds.Forbidden()
     found = pairs.get_thread(session, access, thread_id)
-    try:
-        pairs.set_locked(
-            session, access, found, locked=request.form.get("locked") == "1", reason=request.form.get("reason", "")
-        )
-    except ds.InvalidInput as err:
-        session.rollback()
-        return _render_thread(access, found, errors=_form_error(err), status=400)
-    session.commit()
-    return redirect(tool_url("spaces.thread", thread_id=found.id, **_space_args(access)), code=303)
+    return posts.lock(
+        _place(access),
+        found,
+        partial(pairs.set_locked, session, access, found),
+        partial(_render_thread, access, found),
+    )
 
 
-def _post_links(access: spaces.SpaceAccess, post: Any, thread: Any, action: str | None) -> dict[str, str]:
-    args = _space_args(access)
-    links = {"back_href": tool_url("spaces.thread", thread_id=thread.id, after=post.id - 1, **args)}
-    if action:
-        links["action_href"] = tool_url(f"spaces.{action}", post_id=post.id, **args)
-    return links
+def _load_post(access: spaces.SpaceAccess, post_id: int):
+    session = db.session()
+    post, found = pairs.get_post(session, access, post_id)
+    return session, post, found
 
 
 @bp.route("/<kind>/<int:space_id>/posts/<int:post_id>/edit", methods=["GET", "POST"])
@@ -331,57 +308,21 @@ def _post_links(access: spaces.SpaceAccess, post: Any, thread: Any, action: str 
 @in_space
 def edit_post(access: spaces.SpaceAccess, post_id: int):
     """The author edits their own post; the earlier text is kept in the post's history."""
-    session = db.session()
-    post, found = pairs.get_post(session, access, post_id)
+    session, post, found = _load_post(access, post_id)
     pairs.require_write(access)
     if post.author_id != access.viewer_person_id or post.is_deleted or post.is_hidden:
         raise ds.Forbidden()
-    values = {"body": post.body}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        values = {"body": request.form.get("body", "")}
-        try:
-            pairs.edit_post(session, access, post, found, body=values["body"])
-        except ds.InvalidInput as err:
-            session.rollback()
-            errors = _form_error(err)
-        else:
-            session.commit()
-            return redirect(
-                tool_url(
-                    "spaces.thread",
-                    thread_id=found.id,
-                    after=post.id - 1,
-                    _anchor=f"post-{post.id}",
-                    **_space_args(access),
-                ),
-                code=303,
-            )
-    return render_template(
-        "discussions/post_edit.html",
-        post=post,
-        thread=found,
-        values=values,
-        errors=errors,
-        limit=forums.MAX_POST_CHARS,
-        **_post_links(access, post, found, "edit_post"),
-    ), (400 if errors else 200)
+    return posts.edit_page(_place(access), post, found, partial(pairs.edit_post, session, access, post, found))
 
 
 @bp.route("/<kind>/<int:space_id>/posts/<int:post_id>/delete", methods=["POST"])
 @require_tool_session()
 @in_space
 def delete_post(access: spaces.SpaceAccess, post_id: int):
-    session = db.session()
-    post, found = pairs.get_post(session, access, post_id)
+    session, post, found = _load_post(access, post_id)
     pairs.delete_post(session, access, post, found)
     session.commit()
-    return redirect(
-        tool_url(
-            "spaces.thread", thread_id=found.id, after=post.id - 1, _anchor=f"post-{post.id}", **_space_args(access)
-        ),
-        code=303,
-    )
+    return posts.to_post(_place(access), post, found)
 
 
 @bp.route("/<kind>/<int:space_id>/posts/<int:post_id>/history")
@@ -389,19 +330,8 @@ def delete_post(access: spaces.SpaceAccess, post_id: int):
 @in_space
 def post_history(access: spaces.SpaceAccess, post_id: int):
     """Earlier versions of a post: moderating coordinators, and the author of a post that is not deleted."""
-    session = db.session()
-    post, found = pairs.get_post(session, access, post_id)
-    revisions = pairs.history(session, access, post)
-    author = forums.author_of(session, post.author_id)
-    session.commit()
-    return render_template(
-        "discussions/post_history.html",
-        post=post,
-        thread=found,
-        revisions=revisions,
-        author=author,
-        **_post_links(access, post, found, None),
-    )
+    session, post, found = _load_post(access, post_id)
+    return posts.history_page(_place(access), post, found, pairs.history(session, access, post))
 
 
 @bp.route("/<kind>/<int:space_id>/posts/<int:post_id>/report", methods=["GET", "POST"])
@@ -409,33 +339,10 @@ def post_history(access: spaces.SpaceAccess, post_id: int):
 @in_space
 def report_post(access: spaces.SpaceAccess, post_id: int):
     """A member reports a post to the coordinators, who then see it even in an unmoderated program."""
-    session = db.session()
-    post, found = pairs.get_post(session, access, post_id)
+    session, post, found = _load_post(access, post_id)
     if not pairs.may_report(access):
         raise ds.Forbidden()
-    values = {"reason": ""}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        values = {"reason": request.form.get("reason", "")}
-        try:
-            pairs.report(session, access, post, reason=values["reason"])
-        except ds.InvalidInput as err:
-            session.rollback()
-            errors = _form_error(err)
-        else:
-            session.commit()
-            return redirect(
-                tool_url("spaces.thread", thread_id=found.id, after=post.id - 1, reported=1, **_space_args(access)),
-                code=303,
-            )
-    return render_template(
-        "discussions/report.html",
-        post=post,
-        thread=found,
-        values=values,
-        errors=errors,
-        **_post_links(access, post, found, "report_post"),
-    ), (400 if errors else 200)
+    return posts.report_page(_place(access), post, found, partial(pairs.report, session, access, post))
 
 
 @bp.route("/<kind>/<int:space_id>/posts/<int:post_id>/hide", methods=["GET", "POST"])
@@ -445,36 +352,9 @@ def hide_post(access: spaces.SpaceAccess, post_id: int):
     """Coordinators hide a post (any post when moderated, a reported one otherwise), or show it again."""
     session = db.session()
     post, found = pairs.get_post_to_hide(session, access, post_id)
-    values = {"reason": ""}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        hidden = request.form.get("hidden", "1") == "1"
-        values = {"reason": request.form.get("reason", "")}
-        try:
-            pairs.set_hidden(session, access, post, hidden=hidden, reason=values["reason"])
-        except ds.InvalidInput as err:
-            session.rollback()
-            errors = _form_error(err)
-        else:
-            session.commit()
-            if access.may_read:
-                return redirect(
-                    tool_url(
-                        "spaces.thread",
-                        thread_id=found.id,
-                        after=post.id - 1,
-                        _anchor=f"post-{post.id}",
-                        **_space_args(access),
-                    ),
-                    code=303,
-                )
-            return redirect(tool_url("discussions.moderation_page"), code=303)
-    links = _post_links(access, post, found, "hide_post")
-    if not access.may_read:
-        links["back_href"] = tool_url("discussions.moderation_page")
-    return render_template("discussions/hide.html", post=post, thread=found, values=values, errors=errors, **links), (
-        400 if errors else 200
-    )
+    # A coordinator of an unmoderated program hides a reported post from the moderation page, not the thread.
+    away = None if access.may_read else tool_url("discussions.moderation_page")
+    return posts.hide_page(_place(access), post, found, partial(pairs.set_hidden, session, access, post), away=away)
 
 
 # --- prompts -----------------------------------------------------------------------------------------------
