@@ -20,8 +20,13 @@ tools are made the same way, in this process, with the demo platform's Python AP
 (``build_launch_claims`` once per user, then a fresh nonce, ``iat``/``exp`` and ``sign_jwt`` per launch)
 and its signing key (``platform_private_key``); both tools fetch the platform's JWKS from the demo LMS.
 Latency is the time of the three tool requests; launches/s is launches over the phase's wall time.
-Each phase runs in ``--rounds`` rounds with the two tools in turn (A B | B A …), so load drift on a shared host
-weighs on both alike.
+Each phase runs in ``--rounds`` rounds with the tools in turn (A B C | B C A …), so load drift on a shared host
+weighs on all alike.
+
+A third row, "stock + checks", is the same stock tool doing, in the plainest way, the two things issue 2 asks
+of every launch that pylti1p3 leaves to the tool: each nonce used at most once in a store shared by all
+workers, and the course membership upserted on each launch and checked on each page (on the same kind of
+database as Mentoring Space's). It is not a target; it shows how much of the gap is those checks.
 
 Targets (PASS/FAIL, exit status 1 on a FAIL): Mentoring Space's throughput ≥ the stock tool's (ratio ≥ 1.0)
 sequentially and with ``--concurrency`` clients, and its p95 < 250 ms with ``--concurrency`` clients.
@@ -397,7 +402,7 @@ def run_cpu(tools: dict[str, tuple[Tool, object]], n: int, rounds: int) -> None:
         for person in tool.people:  # warm-up: returning users, JWKS cached
             cpu_launch(app.test_client(), tool, person)  # type: ignore[attr-defined]
     for r in range(rounds):
-        for key in list(tools) if r % 2 == 0 else list(reversed(tools)):
+        for key in rotated(list(tools), r):
             tool, app = tools[key]
             for i in range(max(1, n // rounds)):
                 totals[key].append(cpu_launch(app.test_client(), tool, tool.people[i % len(tool.people)]))  # type: ignore[attr-defined]
@@ -409,6 +414,24 @@ def run_cpu(tools: dict[str, tuple[Tool, object]], n: int, rounds: int) -> None:
         medians[key] = sum(med)
         print(f"{tools[key][0].name:<17}{sum(med):>8.2f}   " + " / ".join(f"{m:.2f}" for m in med))
     print(f"stock / Mentoring Space CPU per launch = {medians['stock'] / medians['ours']:.2f}")
+    if "checked" in medians:
+        print(f"(stock + checks) / Mentoring Space CPU per launch = {medians['checked'] / medians['ours']:.2f}")
+
+
+def rotated(keys: list[str], r: int) -> list[str]:
+    """The tools' order in round ``r``: each tool goes first in turn."""
+    shift = r % len(keys)
+    return keys[shift:] + keys[:shift]
+
+
+def drop_stock_checks(url: str) -> None:
+    """The baseline's two tables, out of a shared database (a SQLite file goes with the temporary folder)."""
+    from sqlalchemy import create_engine
+    from stock_pylti1p3_app import checks_metadata
+
+    engine = create_engine(url)
+    checks_metadata.drop_all(engine)
+    engine.dispose()
 
 
 # --- main ------------------------------------------------------------------------------------------------
@@ -435,10 +458,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="ms-bench-"))
-    port, stock_port = free_port(), free_port()
+    port, stock_port, checked_port = free_port(), free_port(), free_port()
     public_url, sandbox_url = f"http://127.0.0.1:{port}", f"http://localhost:{port}"
-    stock_url = f"http://127.0.0.1:{stock_port}"
+    stock_url, checked_url = f"http://127.0.0.1:{stock_port}", f"http://127.0.0.1:{checked_port}"
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite'}"
+    checks_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'stock-checks.sqlite'}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -461,7 +485,10 @@ def main(argv: list[str] | None = None) -> int:
             + f"   cores: {os.cpu_count()}   load average: {os.getloadavg()[0]:.2f}"
         )
         platform = prepare_database(
-            env, public_url, sandbox_url, [public_url + "/lti/launch", stock_url + "/lti/launch"]
+            env,
+            public_url,
+            sandbox_url,
+            [public_url + "/lti/launch", stock_url + "/lti/launch", checked_url + "/lti/launch"],
         )
         private_key, public_key = write_stock_key(tmp)
         stock_env = {
@@ -475,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
             "STOCK_PRIVATE_KEY_FILE": str(private_key),
             "STOCK_PUBLIC_KEY_FILE": str(public_key),
         }
+        checked_env = {**stock_env, "STOCK_CHECKS_DATABASE_URL": checks_url}
         if args.cpu:
             os.environ.update(stock_env)
             import stock_pylti1p3_app
@@ -483,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
             from lti_tool import create_app
 
             ours_app = create_app(PUBLIC_URL=public_url, SANDBOX_URL=sandbox_url)
+            stock_app = stock_pylti1p3_app.create_app()
+            os.environ.update(checked_env)
+            checked_app = stock_pylti1p3_app.create_app()
             # The demo LMS (its JWKS) must answer over HTTP for both tools' first launch.
             lms = make_server("127.0.0.1", port, ours_app, threaded=True)
             threading.Thread(target=lms.serve_forever, daemon=True).start()
@@ -490,10 +521,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_cpu(
                     {
                         "ours": (Tool("Mentoring Space", public_url, platform, "/space/"), ours_app),
-                        "stock": (
-                            Tool("stock pylti1p3", stock_url, platform, "/page"),
-                            stock_pylti1p3_app.create_app(),
-                        ),
+                        "stock": (Tool("stock pylti1p3", stock_url, platform, "/page"), stock_app),
+                        "checked": (Tool("stock + checks", checked_url, platform, "/page"), checked_app),
                     },
                     args.n,
                     args.rounds,
@@ -514,16 +543,29 @@ def main(argv: list[str] | None = None) -> int:
                 ROOT / "benchmarks",
             )
         )
+        servers.append(
+            gunicorn(
+                "stock + checks",
+                "stock_pylti1p3_app:create_app()",
+                checked_port,
+                checked_env,
+                tmp / "checked.log",
+                args,
+                ROOT / "benchmarks",
+            )
+        )
         for server in servers:
             server.wait_ready()
         ours = Tool("Mentoring Space", public_url, platform, "/space/")
         stock = Tool("stock pylti1p3", stock_url, platform, "/page")
+        checked = Tool("stock + checks", checked_url, platform, "/page")
+        tools = {"ours": ours, "stock": stock, "checked": checked}
 
         # Warm-up: every person once per tool, one at a time (the measured launches are returning users, and
         # the platform JWKS gets cached before any concurrency), then every server thread busy for a while.
         # Cold and concurrent, all of Mentoring Space's threads could wait on a JWKS fetch that only the same
         # server can answer: the demo LMS lives in the tool's own app, as no real LMS does.
-        for tool in (ours, stock):
+        for tool in tools.values():
             warm = run_phase(tool, "warm-up", len(tool.people), 1)
             if not warm.errors:
                 warm = run_phase(tool, "warm-up", args.concurrency * 2, args.concurrency)
@@ -533,15 +575,14 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"--- {server.name} log ---\n{server.log_tail()}")
                 return 2
 
-        # Each phase runs in --rounds rounds, the two tools alternating A B | B A | A B …, so that a machine whose
-        # load drifts during the run (other processes on a shared host) weighs on both tools alike.
-        results: dict[str, dict[str, Result]] = {"ours": {}, "stock": {}}
+        # Each phase runs in --rounds rounds, the tools taking turns to go first (A B C | B C A | …), so that a
+        # machine whose load drifts during the run (other processes on a shared host) weighs on all tools alike.
+        results: dict[str, dict[str, Result]] = {key: {} for key in tools}
         round_ratios: dict[str, list[float]] = {}
         per_round = max(1, args.n // args.rounds)
         for phase, clients in (("sequential", 1), ("concurrent", args.concurrency)):
             for r in range(args.rounds):
-                order = (("ours", ours), ("stock", stock)) if r % 2 == 0 else (("stock", stock), ("ours", ours))
-                this_round = {key: run_phase(tool, phase, per_round, clients) for key, tool in order}
+                this_round = {key: run_phase(tools[key], phase, per_round, clients) for key in rotated(list(tools), r)}
                 for key, result in this_round.items():
                     results[key][phase] = results[key][phase] + result if phase in results[key] else result
                 if this_round["stock"].rate:
@@ -550,9 +591,13 @@ def main(argv: list[str] | None = None) -> int:
             f"\n{per_round * args.rounds} launches per row in {args.rounds} alternating rounds: login -> launch -> "
             f"first page; concurrent = {args.concurrency} clients"
         )
-        print_table([results[k][phase] for phase in ("sequential", "concurrent") for k in ("ours", "stock")])
+        print_table([results[k][phase] for phase in ("sequential", "concurrent") for k in tools])
         for phase, ratios in round_ratios.items():
             print(f"  {phase} throughput ratio per round: " + " ".join(f"{x:.2f}" for x in ratios))
+        for phase in ("sequential", "concurrent"):
+            checked_rate = results["checked"][phase].rate
+            ratio = results["ours"][phase].rate / checked_rate if checked_rate else float("inf")
+            print(f"  {phase}: Mentoring Space / (stock + checks) throughput = {ratio:.2f} (for comparison)")
         print()
         checks = verdicts(results["ours"], results["stock"], args.concurrency)
         for ok, text in checks:
@@ -561,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in servers:
             server.stop()
+        if os.environ.get("DATABASE_URL"):
+            drop_stock_checks(checks_url)
         if args.keep:
             print(f"kept {tmp}")
         else:
