@@ -141,6 +141,7 @@ ACTIONS = {
     "respond": ("POST", "{base}/meetings/{fresh}/respond", {"answer": "accept"}),
     "cancel": ("POST", "{base}/meetings/{fresh}/cancel", {}),
     "record": ("POST", "{base}/meetings/{fresh}/occurrences/{occurrence}/record", "record"),
+    "move": ("POST", "{base}/meetings/{fresh}/occurrences/{occurrence}/move", "move"),
     "calendar": ("GET", "/calendar/", None),
     "ics": ("GET", "/calendar/meetings.ics", None),
 }
@@ -160,6 +161,7 @@ MATRIX = {
     "respond": (OK, 403, 403, 404, *NO),  # the mentor proposed it: only the mentee answers
     "cancel": (OK, OK, 403, 404, *NO),
     "record": (OK, OK, 403, 404, *NO),
+    "move": (OK, OK, OK, 404, *NO),  # a moderating coordinator may move a date (not cancel or propose)
     "calendar": (OK, OK, OK, OK, OK, OK, OK),  # everyone's own calendar
     "ics": (OK, OK, OK, OK, OK, OK, OK),
 }
@@ -177,7 +179,7 @@ def test_permission_matrix(live, world, action, role, expected):
     method, template, data = ACTIONS[action]
     fresh = occurrence = 0
     if "{fresh}" in template:
-        fresh, occurrence = fresh_meeting(live, target, accepted=action == "record", past=action == "record")
+        fresh, occurrence = fresh_meeting(live, target, accepted=action in ("record", "move"), past=action == "record")
     if data == "proposal":
         data = {
             "title": "Matrix meeting",
@@ -198,6 +200,8 @@ def test_permission_matrix(live, world, action, role, expected):
         }
     elif data == "record":
         data = {f"outcome-{occurrence}": "held", f"notes-{occurrence}": "Matrix notes"}
+    elif data == "move":
+        data = {f"date-{occurrence}": future_day(61), f"start-{occurrence}": "08:00"}
     path = template.format(
         base=target.pair.base,
         goal=target.goal,

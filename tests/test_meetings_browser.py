@@ -111,3 +111,66 @@ def test_mentee_writes_a_goal_and_mentor_comments_in_the_lms_iframe(chromium, co
     mentor.get_by_role("button", name="Post comment").click()
     expect(mentor.locator("#comments article.comment strong")).to_have_text("local")
     assert_accessible(frame2, "the goal page with a comment (mentor)")
+
+
+def test_mentor_moves_one_date_and_the_mentee_is_told_in_the_lms_iframe(chromium, contexts, live):
+    """The mentor (Berlin) opens "Move this date" on the second date of an accepted weekly series, types a
+    time that has passed (announced, typed values kept), then Wednesday 16:00; the mentee (Bogotá) sees the
+    notice on the space page and "moved from" in her time. Every page on the way passes axe-core."""
+    from .test_goals_support import meeting_id_of, propose
+    from .test_meetings_move import _occurrences
+
+    course = matched_course(live, zones={0: "Europe/Berlin", 1: "America/Bogota"})
+    pair = course.pairs[0]
+    mentee_name, mentor_name = display_name(live, pair.mentee_sub), display_name(live, pair.mentor_sub)
+    meeting_id = meeting_id_of(
+        propose(
+            pair.mentor,
+            pair,
+            title="Weekly check-in",
+            date="2027-03-16",
+            start="15:00",
+            end="15:45",
+            time_zone="Europe/Berlin",
+            frequency="weekly",
+            ends="count",
+            count="3",
+        )
+    )
+    pair.mentee.post(f"{pair.base}/meetings/{meeting_id}/respond", {"answer": "accept"})
+    second = _occurrences(live, meeting_id)[1].id
+
+    page, mentor, frame = open_tool(chromium, contexts, live, course.context_id, mentor_name)
+    go_to_space(mentor, frame, mentee_name, "the pair's space (mentor, before the move)")
+    mentor.locator("#next-meeting").get_by_role("link", name="Weekly check-in").click()
+    date = mentor.locator(f"#occurrence-{second}")
+    date.get_by_text("Move this date").click()
+    expect(date.get_by_role("group", name="New time for the date of Mar 23, 2027")).to_be_visible()
+    expect(date.get_by_label("Date", exact=True)).to_have_value("2027-03-23")
+    assert_accessible(frame, "the meeting with the move form open (mentor)")
+    date.get_by_label("Date", exact=True).fill("2020-03-24")
+    date.get_by_label("Starts at").fill("16:00")
+    date.get_by_label("Note for the others (optional)").fill("Team meeting on Tuesday")
+    date.get_by_role("button", name="Save the new time").click()
+    date = mentor.locator(f"#occurrence-{second}")
+    expect(date.get_by_role("alert")).to_contain_text("already passed")
+    expect(date.get_by_label("Date", exact=True)).to_have_value("2020-03-24")
+    expect(date.get_by_label("Note for the others (optional)")).to_have_value("Team meeting on Tuesday")
+    assert_accessible(frame, "the move form with an error (mentor)")
+    date.get_by_label("Date", exact=True).fill("2027-03-24")
+    date.get_by_role("button", name="Save the new time").click()
+    expect(mentor.get_by_role("status")).to_contain_text("That date was moved.")
+    moved = mentor.locator(f"#occurrence-{second}")
+    expect(moved).to_contain_text("Mar 24, 2027")
+    expect(moved.locator(".moved-from")).to_contain_text("moved from Mar 23, 2027, 3:00:00")
+    assert_accessible(frame, "the meeting with a moved date (mentor)")
+
+    page2, mentee, frame2 = open_tool(chromium, contexts, live, course.context_id, mentee_name)
+    go_to_space(mentee, frame2, mentor_name, "the pair's space with a moved date (mentee)")
+    notice = mentee.locator(".date-moved")
+    expect(notice).to_contain_text(f"{mentor_name} moved a date of “Weekly check-in” to Mar 24, 2027, 10:00:00")
+    expect(notice).to_contain_text("(it was Mar 23, 2027, 9:00:00")
+    notice.get_by_role("link", name="See the meeting").click()
+    expect(mentee.locator(f"#occurrence-{second} .moved-from")).to_contain_text("moved from Mar 23, 2027, 9:00:00")
+    assert_accessible(frame2, "the meeting with a moved date (mentee)")
+    screenshot(page2, "meeting-date-moved")

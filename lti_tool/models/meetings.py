@@ -5,7 +5,10 @@ the duration, and the IANA zone it was proposed in (``time_zone``). A series (``
 ``biweekly``) is expanded **in that zone** when it is proposed, so 10:00 in Berlin stays 10:00 in Berlin
 across a daylight-saving change; each ``MeetingOccurrence`` stores its own UTC start. ``Meeting.status`` is
 the proposal's state (``proposed`` → ``accepted`` / ``declined``; ``cancelled`` for the whole series);
-an occurrence can be cancelled on its own, and after its time it gets notes and an outcome (held/missed).
+an occurrence can be cancelled or moved on its own (``original_starts_at`` keeps the start the series gave
+it while it is elsewhere, for "moved from" and calendars' ``RECURRENCE-ID``; ``moved_by`` and ``move_note``
+are who moved it last and what they told the others), and after its time it gets notes and an outcome
+(held/missed).
 
 ``CalendarFeed`` holds one person's secret feed token, **hashed** (SHA-256): a calendar app fetches
 ``/calendar/feed/<token>.ics`` without a tool session; resetting the link replaces the hash.
@@ -70,6 +73,9 @@ class MeetingOccurrence(Base):
     position: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    original_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set while the date is moved
+    moved_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    move_note: Mapped[str | None] = mapped_column(String(500))  # the mover's plain-text note to the others
     status: Mapped[str] = mapped_column(String(10), default="scheduled")
     cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     outcome: Mapped[str | None] = mapped_column(String(10))

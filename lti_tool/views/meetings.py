@@ -1,11 +1,14 @@
-"""Meeting pages of a mentoring space: propose (once or a series), answer, cancel, record what happened.
+"""Meeting pages of a mentoring space: propose (once or a series), answer, cancel or move a date, record what
+happened.
 
 Thin views over :mod:`lti_tool.mentoring.meetings`. The space is loaded for the viewer first
 (:func:`lti_tool.views.goals.space_access`: 404 when they may not enter it). Times are typed in a zone (the
 viewer's own by default) and shown to each person in theirs, with the partner's local time beside it when
-their zones differ. Refusals: not found → 404; not allowed → 403; a proposal whose time has passed or notes
-before the meeting → the meeting page again with the reason (409). A refused form comes back with status
-400, every message in an ``aria-live`` summary, and everything typed kept.
+their zones differ. A moved date shows "moved from" its time in the series, and the space page tells the
+others who moved which date (``space_meeting_summary``). Refusals: not found → 404; not allowed → 403; a
+proposal whose time has passed, notes before the meeting or moving a cancelled or past date → the meeting
+page again with the reason (409). A refused form comes back with status 400, every message in an
+``aria-live`` summary, and everything typed kept.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from werkzeug.exceptions import NotFound as HttpNotFound
 from ..extensions import db
 from ..mentoring import meetings as ms
 from ..mentoring import spaces
+from ..mentoring.errors import DomainError
 from ..mentoring.meetings import fields
 from ..models.base import utcnow
 from .access import require_tool_session, tool_url
@@ -81,15 +85,18 @@ def _partner_zones(access: spaces.SpaceAccess) -> list[tuple[str, str]]:
 
 @bp.app_template_global("space_meeting_summary")
 def space_meeting_summary(access: spaces.SpaceAccess) -> dict[str, Any]:
-    """For the space page's meetings section: counts, the next accepted date and the proposals waiting for
-    the viewer's answer (when the viewer may read them)."""
+    """For the space page's meetings section: counts, the next accepted date, the proposals waiting for
+    the viewer's answer and the dates someone else moved (when the viewer may read them)."""
     space = access.space
     counts = ms.space_meeting_counts(db.session(), space.course_id, space.kind, space.id)
     upcoming: list[Any] = []
     waiting: list[Any] = []
+    moved: list[ms.MovedDate] = []
     if access.may_read:
         now = utcnow()
-        for meeting in ms.list_meetings(db.session(), space):
+        meetings = ms.list_meetings(db.session(), space)
+        moved = ms.moved_dates(db.session(), meetings, viewer_person_id=access.viewer_person_id, now=now)
+        for meeting in meetings:
             occurrence = ms.next_occurrence(meeting, now)
             if occurrence is None:
                 continue
@@ -98,7 +105,7 @@ def space_meeting_summary(access: spaces.SpaceAccess) -> dict[str, Any]:
             elif meeting.status == "proposed" and meeting.proposed_by != access.viewer_person_id and access.is_member:
                 waiting.append((meeting, occurrence))
         upcoming.sort(key=lambda pair: pair[1].starts_at)
-    return {"counts": counts, "next": upcoming[0] if upcoming else None, "waiting": waiting}
+    return {"counts": counts, "next": upcoming[0] if upcoming else None, "waiting": waiting, "moved": moved}
 
 
 @bp.app_template_global("next_meeting_line")
@@ -271,6 +278,8 @@ def _render_meeting(
             and meeting.proposed_by != access.viewer_person_id,
             may_change=access.is_member and access.may_write and meeting.status in ("proposed", "accepted"),
             may_record=access.is_member and access.may_write and meeting.status in ("accepted", "cancelled"),
+            may_move=access.may_write and meeting.status == "accepted",  # members; moderating coordinators
+            move_values=_move_values,
             problem=problem,
             errors=errors or {},
             values=values or {},
@@ -278,6 +287,45 @@ def _render_meeting(
             done=request.args.get("done"),
         ),
     ), status
+
+
+def _move_values(occurrence: Any) -> dict[str, str]:
+    """The move form's first values: the date's current day and start in the viewer's zone."""
+    local = occurrence.starts_at.astimezone(ZoneInfo(viewer_time_zone_name()))
+    return {f"date-{occurrence.id}": local.date().isoformat(), f"start-{occurrence.id}": local.strftime("%H:%M")}
+
+
+def _refused(access: spaces.SpaceAccess, meeting_id: int, err: DomainError, values: dict[str, str], occurrence_id: int):
+    """The meeting page again after a refused date form: 400 with the messages and what was typed kept for
+    ``InvalidInput``, else 409 with the reason."""
+    session = db.session()
+    session.rollback()
+    meeting = ms.get_meeting(session, access, meeting_id)
+    if not isinstance(err, fields.InvalidInput):
+        return _render_meeting(access, meeting, problem=_(err.message), status=409)
+    errors = {f"{k}-{occurrence_id}": v for k, v in translate_errors(err).items()}
+    return _render_meeting(
+        access,
+        meeting,
+        status=400,
+        errors=errors,
+        values={f"{k}-{occurrence_id}": v for k, v in values.items()},
+        form_for=occurrence_id,
+    )
+
+
+def _back_to_date(kind: str, space_id: int, meeting_id: int, occurrence_id: int, done: str):
+    return redirect(
+        tool_url(
+            "meetings.show",
+            kind=kind,
+            space_id=space_id,
+            meeting_id=meeting_id,
+            done=done,
+            _anchor=f"occurrence-{occurrence_id}",
+        ),
+        code=303,
+    )
 
 
 @bp.route("/<int:meeting_id>")
@@ -352,34 +400,33 @@ def record(kind: str, space_id: int, meeting_id: int, occurrence_id: int):
     }
     try:
         ms.record(session, access, meeting, occurrence_id, outcome=values["outcome"], notes=values["notes"])
-    except fields.InvalidInput as err:
-        session.rollback()
-        meeting = ms.get_meeting(session, access, meeting_id)
-        errors = {f"{k}-{occurrence_id}": v for k, v in translate_errors(err).items()}
-        return _render_meeting(
-            access,
-            meeting,
-            status=400,
-            errors=errors,
-            values={f"{k}-{occurrence_id}": v for k, v in values.items()},
-            form_for=occurrence_id,
-        )
-    except ms.NotYet as err:
-        session.rollback()
-        meeting = ms.get_meeting(session, access, meeting_id)
-        return _render_meeting(access, meeting, problem=_(err.message), status=409)
+    except (fields.InvalidInput, ms.NotYet) as err:
+        return _refused(access, meeting_id, err, values, occurrence_id)
     except ms.MeetingNotAllowed:
         session.rollback()
         abort(403)
     session.commit()
-    return redirect(
-        tool_url(
-            "meetings.show",
-            kind=kind,
-            space_id=space_id,
-            meeting_id=meeting_id,
-            done="recorded",
-            _anchor=f"occurrence-{occurrence_id}",
-        ),
-        code=303,
-    )
+    return _back_to_date(kind, space_id, meeting_id, occurrence_id, "recorded")
+
+
+@bp.route("/<int:meeting_id>/occurrences/<int:occurrence_id>/move", methods=["POST"])
+@require_tool_session()
+@accepted_rules
+def move(kind: str, space_id: int, meeting_id: int, occurrence_id: int):
+    """Move one upcoming date of an accepted meeting: a day and start in the mover's own zone (the length is
+    kept) and an optional note for the mail the others get. Members of the space and, in a moderated
+    program, its coordinators; a bad time comes back (400) with what was typed, a cancelled or past date
+    with the reason (409)."""
+    access = space_access(kind, space_id)
+    session = db.session()
+    meeting = ms.get_meeting(session, access, meeting_id)
+    values = {k: request.form.get(f"{k}-{occurrence_id}", "") for k in ("date", "start", "note")}
+    try:
+        ms.move(session, access, meeting, occurrence_id, values, zone=viewer_time_zone_name())
+    except (fields.InvalidInput, ms.DateNotMovable) as err:
+        return _refused(access, meeting_id, err, values, occurrence_id)
+    except ms.MeetingNotAllowed:
+        session.rollback()
+        abort(403)
+    session.commit()
+    return _back_to_date(kind, space_id, meeting_id, occurrence_id, "moved")

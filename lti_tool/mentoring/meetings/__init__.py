@@ -1,4 +1,5 @@
-"""Meetings in a mentoring space: propose, accept or decline (or propose another time), cancel, take notes.
+"""Meetings in a mentoring space: propose, accept or decline (or propose another time), cancel or move a
+date, take notes.
 
 Times: the proposer types a date and a start and end time *in a time zone* (their own by default). We
 store the first start as a UTC instant plus that zone, and expand a series (weekly, every two weeks; a
@@ -7,12 +8,16 @@ stays 10:00 in Berlin after the clocks change. Each person then sees every time 
 
 Who may do what (on top of :mod:`lti_tool.mentoring.spaces`):
 
-| viewer | sees meetings | proposes, cancels, adds notes | accepts / declines |
-| --- | --- | --- | --- |
-| pair member (active pairing) | yes | yes | yes, a proposal the *other* member made |
-| member of an ended pairing | yes | no | no |
-| coordinator, moderated program | yes | no | no |
-| coordinator, unmoderated | counts only (``meeting_counts``) | no | no |
+| viewer | sees meetings | proposes, cancels, adds notes | moves one date | accepts / declines |
+| --- | --- | --- | --- | --- |
+| pair or group member (active space) | yes | yes | yes | yes, a proposal the *other* member made |
+| member of an ended pairing | yes | no | no | no |
+| coordinator, moderated program | yes | no | yes (as moderator) | no |
+| coordinator, unmoderated | counts only (``meeting_counts``) | no | no ("not found") | no |
+
+Moving one date (:func:`move`) keeps the rest of the series where it is; the date remembers the start the
+series gave it (``original_starts_at``: "moved from" on the pages, ``RECURRENCE-ID`` in calendars), and the
+other people of the space are told (:mod:`.notices`: a notice on the space page and a mail).
 
 For other modules:
 
@@ -40,6 +45,7 @@ from ...models.meetings import FREQUENCIES, OUTCOMES, Meeting, MeetingOccurrence
 from ..discussions.markdown import render_markdown
 from ..errors import DomainError
 from ..spaces import Space, SpaceAccess, course_spaces, spaces_of
+from . import notices
 from .fields import (
     N_,
     Errors,
@@ -53,10 +59,12 @@ from .fields import (
     web_link,
     whole_number,
 )
+from .notices import MovedDate, moved_dates
 
 MAX_OCCURRENCES = 52
 MAX_DURATION_MINUTES = 8 * 60
 NOTES_MAX = 10_000
+MOVE_NOTE_MAX = 500
 AGENDA_MAX = 5000
 VIDEO_CHOICES = ("none", "link", "generate")
 JITSI_BASE = "https://meet.jit.si/MentoringSpace-"
@@ -82,6 +90,11 @@ class MeetingPassed(MeetingNotAllowed):
 class NotYet(MeetingNotAllowed):
     code = "meeting_not_yet"
     message = N_("Notes and “did it happen” can be added once the meeting has started.")
+
+
+class DateNotMovable(MeetingNotAllowed):
+    code = "meeting_date_not_movable"
+    message = N_("This date can no longer be moved: it was cancelled or its time has passed.")
 
 
 @dataclass(frozen=True)
@@ -166,16 +179,27 @@ def parse_proposal(form: Any, *, now: datetime | None = None) -> Proposal:
         video_url = web_link(errors, "video_url", form.get("video_url"))
     elif video == "generate":
         video_url = new_room_link()
-    if first is not None and start is not None and "time_zone" not in errors:
-        begins = datetime.combine(first, start, tzinfo=ZoneInfo(zone)).astimezone(UTC)
-        if begins <= now:
-            errors["date"] = (N_("This time has already passed. Choose a date and time in the future."), {})
-        elif begins > now + timedelta(days=2 * 366):
-            errors["date"] = (N_("Choose a date within the next two years."), {})
+    if "time_zone" not in errors:
+        _future_start(errors, first, start, zone, now)
     if errors:
         raise InvalidInput(errors)
     assert first is not None and start is not None  # noqa: S101 - guaranteed by the checks above
     return Proposal(title, agenda, video_url, zone, first, start, duration, frequency, count)
+
+
+def _future_start(errors: Errors, day: date | None, start: time | None, zone: str, now: datetime) -> datetime | None:
+    """``day`` at ``start`` in ``zone`` as a UTC instant, if it is in the next two years (else an error on
+    ``date``)."""
+    if day is None or start is None:
+        return None
+    begins = datetime.combine(day, start, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    if begins <= now:
+        errors["date"] = (N_("This time has already passed. Choose a date and time in the future."), {})
+    elif begins > now + timedelta(days=2 * 366):
+        errors["date"] = (N_("Choose a date within the next two years."), {})
+    else:
+        return begins
+    return None
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -301,6 +325,13 @@ def respond(session: Session, access: SpaceAccess, meeting: Meeting, *, accept: 
     return meeting
 
 
+def _occurrence(meeting: Meeting, occurrence_id: int) -> MeetingOccurrence:
+    found = next((o for o in meeting.occurrences if o.id == occurrence_id), None)
+    if found is None:
+        raise MeetingNotFound()
+    return found
+
+
 def cancel(session: Session, access: SpaceAccess, meeting: Meeting, occurrence_id: int | None = None) -> Meeting:
     """Either member cancels one future occurrence (``occurrence_id``) or the whole meeting or series.
 
@@ -316,9 +347,7 @@ def cancel(session: Session, access: SpaceAccess, meeting: Meeting, occurrence_i
             if each.starts_at > now and each.status == "scheduled":
                 each.status, each.cancelled_by = "cancelled", access.viewer_person_id
     else:
-        occurrence = next((o for o in meeting.occurrences if o.id == occurrence_id), None)
-        if occurrence is None:
-            raise MeetingNotFound()
+        occurrence = _occurrence(meeting, occurrence_id)
         if occurrence.status != "scheduled" or occurrence.starts_at <= now:
             raise MeetingNotAllowed()
         occurrence.status, occurrence.cancelled_by = "cancelled", access.viewer_person_id
@@ -329,14 +358,83 @@ def cancel(session: Session, access: SpaceAccess, meeting: Meeting, occurrence_i
     return meeting
 
 
+def move(
+    session: Session,
+    access: SpaceAccess,
+    meeting: Meeting,
+    occurrence_id: int,
+    form: Any,
+    *,
+    zone: str,
+    now: datetime | None = None,
+) -> MeetingOccurrence:
+    """A member (or the coordinator of a moderated program) moves one upcoming date of an accepted meeting;
+    the space's other people are told (:mod:`.notices`).
+
+    ``form``: ``date`` and ``start`` typed in ``zone`` (the mover's own), an optional plain-text ``note`` for
+    the others (kept with the date, and in the mail). The date keeps its length and stays between the
+    series' previous and next dates (cancelled ones aside) without overlapping them, so the dates keep their
+    order. ``original_starts_at`` keeps the start the series gave it (the calendar's ``RECURRENCE-ID``)
+    however often it moves, until it is moved back there.
+
+    Refusals: ``SpaceReadOnly`` (ended space) or ``SpaceNotFound`` (a coordinator who may not write there),
+    ``MeetingNotFound`` for another meeting's date, ``MeetingNotAllowed`` when the meeting is not accepted,
+    ``DateNotMovable`` for a cancelled or past date, ``InvalidInput`` for the fields.
+    """
+    access.require_write()  # members of an active space, and coordinators where they moderate
+    now = now or utcnow()
+    occurrence = _occurrence(meeting, occurrence_id)
+    if meeting.status != "accepted":
+        raise MeetingNotAllowed()
+    if occurrence.status != "scheduled" or occurrence.outcome is not None or occurrence.starts_at <= now:
+        raise DateNotMovable()
+    errors: Errors = {}
+    day = a_date(errors, "date", form.get("date"), required=True)
+    start = a_time(errors, "start", form.get("start"))
+    note = plain_text(errors, "note", form.get("note"), required=False, limit=MOVE_NOTE_MAX)
+    begins = _future_start(errors, day, start, zone, now)
+    length = occurrence.ends_at - occurrence.starts_at
+    if begins is not None:
+        if begins == occurrence.starts_at:
+            errors["date"] = (N_("This date is already at that time: choose another day or time."), {})
+        elif not _fits_between_neighbours(meeting, occurrence, begins, begins + length):
+            errors["date"] = (
+                N_("Choose a time between the previous and the next date of the series, without overlapping them."),
+                {},
+            )
+    if errors:
+        raise InvalidInput(errors)
+    assert begins is not None  # noqa: S101 - guaranteed by the checks above
+    previous = occurrence.starts_at
+    original = occurrence.original_starts_at or previous
+    occurrence.original_starts_at = None if begins == original else original
+    occurrence.starts_at, occurrence.ends_at = begins, begins + length
+    occurrence.moved_by, occurrence.move_note = access.viewer_person_id, note or None
+    if len(meeting.occurrences) == 1:
+        meeting.starts_at = begins
+    _touch(meeting)
+    session.flush()
+    notices.date_moved(
+        session, access.space, meeting, occurrence, mover_id=access.viewer_person_id, previous=previous, note=note
+    )
+    return occurrence
+
+
+def _fits_between_neighbours(meeting: Meeting, occurrence: MeetingOccurrence, begins: datetime, ends: datetime) -> bool:
+    """Whether ``begins``–``ends`` lies after the previous scheduled date of the series ends and before the
+    next one starts (occurrences are ordered by position, and moves keep that order)."""
+    others = [o for o in meeting.occurrences if o.status == "scheduled" and o is not occurrence]
+    before = [o for o in others if o.position < occurrence.position]
+    after = [o for o in others if o.position > occurrence.position]
+    return (not before or before[-1].ends_at <= begins) and (not after or ends <= after[0].starts_at)
+
+
 def record(
     session: Session, access: SpaceAccess, meeting: Meeting, occurrence_id: int, *, outcome: str, notes: str
 ) -> MeetingOccurrence:
     """After an accepted meeting has started, a member records whether it happened and notes (Markdown)."""
     _require_member(access)
-    occurrence = next((o for o in meeting.occurrences if o.id == occurrence_id), None)
-    if occurrence is None:
-        raise MeetingNotFound()
+    occurrence = _occurrence(meeting, occurrence_id)
     if meeting.status not in ("accepted", "cancelled") or occurrence.status != "scheduled":
         raise MeetingNotAllowed()
     if occurrence.starts_at > utcnow():
@@ -524,12 +622,14 @@ def next_meeting_for(
 __all__ = [
     "AGENDA_MAX",
     "MAX_OCCURRENCES",
+    "DateNotMovable",
     "InvalidInput",
     "Meeting",
     "MeetingCounts",
     "MeetingNotAllowed",
     "MeetingNotFound",
     "MeetingPassed",
+    "MovedDate",
     "NotYet",
     "Proposal",
     "UpcomingMeeting",
@@ -538,6 +638,8 @@ __all__ = [
     "get_meeting",
     "list_meetings",
     "meeting_counts",
+    "move",
+    "moved_dates",
     "new_room_link",
     "next_meeting_for",
     "next_occurrence",

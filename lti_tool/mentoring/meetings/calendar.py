@@ -2,9 +2,10 @@
 
 One ``VEVENT`` per meeting: ``UID`` ``meeting-<id>@<host>`` (stable across edits, so a calendar updates
 its copy), ``SEQUENCE`` bumped on every change, ``DTSTART``/``DTEND`` with the ``TZID`` the meeting was
-proposed in (a ``VTIMEZONE`` is included), an ``RRULE`` with ``COUNT`` for a series and an ``EXDATE`` per
-cancelled occurrence, and ``STATUS`` ``TENTATIVE`` (proposed), ``CONFIRMED`` (accepted) or ``CANCELLED``
-(declined or cancelled — so calendars that had it remove it).
+proposed in (a ``VTIMEZONE`` is included), an ``RRULE`` with ``COUNT`` for a series, an ``EXDATE`` per
+cancelled occurrence and an override ``VEVENT`` (same ``UID``, ``RECURRENCE-ID``) per moved one, and
+``STATUS`` ``TENTATIVE`` (proposed), ``CONFIRMED`` (accepted) or ``CANCELLED`` (declined or cancelled — so
+calendars that had it remove it).
 
 Feed links: ``token = HMAC-SHA256(secret key, "<person id>:<nonce>")`` (URL-safe base64). The database
 keeps only the nonce and ``SHA-256(token)``, so a copy of the database does not give anyone a working
@@ -90,7 +91,8 @@ def build_calendar(items: list[CalendarMeeting], *, host: str, name: str, descri
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
     for item in items:
-        cal.add_component(_event(item, host, description_for))
+        for event in _events(item, host, description_for):
+            cal.add_component(event)
     if items:
         # VTIMEZONEs only for the years the meetings span (a whole 1970-2038 history is ~100 lines per zone).
         starts = [o.starts_at for item in items for o in item.meeting.occurrences] or [items[0].meeting.starts_at]
@@ -100,11 +102,58 @@ def build_calendar(items: list[CalendarMeeting], *, host: str, name: str, descri
     return cal.to_ical()
 
 
-def _event(item: CalendarMeeting, host: str, description_for) -> Event:
+def _events(item: CalendarMeeting, host: str, description_for) -> list[Event]:
+    """The meeting's ``VEVENT``, then one override per moved date of a series (RFC 5545, 3.8.4.4): the same
+    ``UID`` with a ``RECURRENCE-ID`` naming the start the ``RRULE`` gives that date."""
     meeting = item.meeting
     zone = ZoneInfo(meeting.time_zone)
-    first = meeting.occurrences[0] if meeting.occurrences else None
-    start = (first.starts_at if first else meeting.starts_at).astimezone(zone)
+    length = timedelta(minutes=meeting.duration_minutes)
+    series = meeting.frequency != "once" and len(meeting.occurrences) > 1
+    if not meeting.occurrences:
+        start = meeting.starts_at.astimezone(zone)
+    elif series:  # the RRULE counts from the first date's place in the series, moved or not
+        start = (meeting.occurrences[0].original_starts_at or meeting.occurrences[0].starts_at).astimezone(zone)
+    else:  # a moved single meeting simply has its new time
+        start = meeting.occurrences[0].starts_at.astimezone(zone)
+    status = ICS_STATUS.get(meeting.status, "TENTATIVE")
+    if all(o.status == "cancelled" for o in meeting.occurrences):
+        status = "CANCELLED"
+    event = _event(item, host, description_for, status)
+    event.add("dtstart", start)
+    event.add("dtend", start + length)
+    if not series:
+        return [event]
+    event.add(
+        "rrule",
+        vRecur(
+            {
+                "FREQ": "WEEKLY",
+                "INTERVAL": 2 if meeting.frequency == "biweekly" else 1,
+                "COUNT": len(meeting.occurrences),
+            }
+        ),
+    )
+    if status == "CANCELLED":
+        return [event]
+    cancelled = [
+        (o.original_starts_at or o.starts_at).astimezone(zone) for o in meeting.occurrences if o.status == "cancelled"
+    ]
+    if cancelled:
+        event.add("exdate", cancelled)
+    out = [event]
+    for o in meeting.occurrences:
+        if o.status == "scheduled" and o.original_starts_at is not None:
+            moved = _event(item, host, description_for, status)
+            moved.add("recurrence-id", o.original_starts_at.astimezone(zone))
+            moved.add("dtstart", o.starts_at.astimezone(zone))
+            moved.add("dtend", o.ends_at.astimezone(zone))
+            out.append(moved)
+    return out
+
+
+def _event(item: CalendarMeeting, host: str, description_for, status: str) -> Event:
+    """A ``VEVENT`` with what every instance of the meeting shares (no times)."""
+    meeting = item.meeting
     event = Event()
     event.add("uid", f"meeting-{meeting.id}@{host}")
     event.add("dtstamp", meeting.updated_at or utcnow())
@@ -115,26 +164,7 @@ def _event(item: CalendarMeeting, host: str, description_for) -> Event:
     if item.partner_names:
         title = f"{title} ({', '.join(item.partner_names)})"
     event.add("summary", title)
-    event.add("dtstart", start)
-    event.add("dtend", start + timedelta(minutes=meeting.duration_minutes))
-    status = ICS_STATUS.get(meeting.status, "TENTATIVE")
-    if all(o.status == "cancelled" for o in meeting.occurrences):
-        status = "CANCELLED"
     event.add("status", status)
-    if meeting.frequency != "once" and len(meeting.occurrences) > 1:
-        event.add(
-            "rrule",
-            vRecur(
-                {
-                    "FREQ": "WEEKLY",
-                    "INTERVAL": 2 if meeting.frequency == "biweekly" else 1,
-                    "COUNT": len(meeting.occurrences),
-                }
-            ),
-        )
-        cancelled = [o.starts_at.astimezone(zone) for o in meeting.occurrences if o.status == "cancelled"]
-        if cancelled and status != "CANCELLED":
-            event.add("exdate", cancelled)
     description = [meeting.agenda] if meeting.agenda else []
     if meeting.video_url:
         event.add("location", meeting.video_url)
