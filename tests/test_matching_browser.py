@@ -102,3 +102,34 @@ def test_group_review_page_in_the_lms_iframe(chromium, contexts, live, browser):
     assert_accessible(frame, "the group review page")
     tool.locator("section.match-group").first.scroll_into_view_if_needed()
     screenshot(page, "matching-review-groups")
+
+
+def test_including_roster_students_in_the_lms_iframe(chromium, contexts, live, browser):
+    """The coordinator opens "Or choose whom to include", ticks a student by their label and includes them;
+    the list, the refusal of an empty choice and the result all pass axe-core."""
+    from .test_program_support import fresh_course
+    from .test_roster import click_sync, wait_for_job
+
+    course = fresh_course(live, browser, n_students=3)
+    coordinator, token = enter(live, course, course.instructor)
+    assert wait_for_job(coordinator, click_sync(coordinator, token), token)["status"] == "succeeded"
+    review = open_page(coordinator, "/matching/", token)
+    first = review.soup.select_one("#include-chosen-form fieldset label").get_text(strip=True)
+
+    page, tool, frame = _open_matching(chromium, contexts, live, course.context_id)
+    expect(tool.locator("#not-yet-in-program")).to_contain_text("3 students in the course roster")
+    tool.locator("#include-some summary").click()
+    chooser = tool.get_by_role("group", name="Students to include in matching")
+    expect(chooser.get_by_role("checkbox")).to_have_count(3)
+    assert_accessible(frame, "the matching review page with roster students to include")
+    screenshot(page, "matching-include-roster")
+    tool.get_by_role("button", name="Include the chosen students").click()
+    expect(tool.locator("#matching-error")).to_contain_text("Choose at least one person to include.")
+    assert_accessible(frame, "the matching review page refusing an empty choice")
+    tool.get_by_role("group", name="Students to include in matching").get_by_label(first).check()
+    tool.get_by_role("button", name="Include the chosen students").click()
+    expect(tool.locator("#matching-notice")).to_have_text(
+        "1 person from the course roster is now included in matching."
+    )
+    expect(tool.locator("#not-yet-in-program")).to_contain_text("2 students in the course roster")
+    assert_accessible(frame, "the matching review page after including a student")

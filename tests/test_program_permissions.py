@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import pytest
 import requests
+from sqlalchemy import select, update
 
 from lti_tool.views.access import signer
 
 from .support.browser import Page
 from .test_program_mentors import _upload
-from .test_program_support import enter, form_data, fresh_course, open_page, participant_of, settings_of, submit
+from .test_program_support import (
+    enter,
+    form_data,
+    fresh_course,
+    open_page,
+    participant_of,
+    program_of,
+    settings_of,
+    submit,
+)
 
 COORDINATOR_PAGES = ["/program/settings", "/program/mentors"]
 
@@ -151,3 +161,143 @@ def test_no_session_means_401(live, browser):
     """Program pages without a tool session answer 401."""
     for path in [*COORDINATOR_PAGES, "/program/profile"]:
         assert requests.get(live.tool_url + path, timeout=10).status_code == 401
+
+
+def _roster_synced(live, browser, coordinator_index: int | None = None) -> tuple:
+    """A fresh course whose roster its coordinator synced; nobody else has launched.
+
+    The coordinator is Dr. Okafor, who teaches every fresh course, or with ``coordinator_index`` one of the
+    course's own students made its instructor in the demo LMS (a coordinator of this course only).
+    """
+    from .test_roster import click_sync, wait_for_job
+
+    course = fresh_course(live, browser)
+    sub = course.instructor
+    if coordinator_index is not None:
+        sub = course.students[coordinator_index]
+        _make_instructor(live, course.context_id, sub)
+    coordinator, token = enter(live, course, sub)
+    job = wait_for_job(coordinator, click_sync(coordinator, token), token)
+    assert job["status"] == "succeeded", job
+    return course, coordinator, token
+
+
+def _make_instructor(live, context_id: str, sub: str) -> None:
+    from lti_tool.extensions import db
+    from lti_tool.sandbox.models import SandboxCourse, SandboxEnrolment, SandboxUser
+
+    with live.app.app_context():
+        course_id = select(SandboxCourse.id).where(SandboxCourse.context_id == context_id).scalar_subquery()
+        user_id = select(SandboxUser.id).where(SandboxUser.sub == sub).scalar_subquery()
+        db.session.execute(
+            update(SandboxEnrolment)
+            .where(SandboxEnrolment.course_id == course_id, SandboxEnrolment.user_id == user_id)
+            .values(role="instructor")
+        )
+        db.session.commit()
+        db.session.remove()
+
+
+def _absent(live, context_id: str) -> int:
+    """How many active learners of the course have no participant row (the review page's notice)."""
+    from lti_tool.extensions import db
+    from lti_tool.mentoring.programs import matching_runs
+
+    with live.app.app_context():
+        program = db.session.merge(program_of(live, context_id))
+        count = matching_runs.not_yet_in_program(db.session, program)
+        db.session.remove()
+    return count
+
+
+def _roster_only_ids(live, context_id: str) -> list[int]:
+    """Membership ids of the course's learners who have no participant row."""
+    from lti_tool.extensions import db
+    from lti_tool.mentoring.programs import inclusion
+
+    with live.app.app_context():
+        program = db.session.merge(program_of(live, context_id))
+        ids = [m.membership_id for m in inclusion.roster_only(db.session, program)]
+        db.session.remove()
+    return ids
+
+
+def test_only_coordinators_include_the_roster(live, browser):
+    """A participant and an observer posting "Include them in matching now" (with a valid CSRF token) get 403,
+    and nobody is included."""
+    from .test_discussions_permissions import observer_launch
+
+    course, _coordinator, _token = _roster_synced(live, browser)
+    student, student_token = enter(live, course, course.students[0])
+    observer = observer_launch(live, course.students[1], course.context_id)
+    before = _absent(live, course.context_id)
+    assert before >= 2
+    chosen = _roster_only_ids(live, course.context_id)
+    profile = open_page(student, "/program/profile", student_token)
+    own = {k: v for k, v in form_data(profile, "/program/profile") if k in ("ts", "csrf_token")}
+    refused = student.http.post(live.tool_url + "/matching/include", data=own, timeout=10)
+    assert refused.status_code == 403
+    picked = student.http.post(
+        live.tool_url + "/matching/include",
+        data={**own, "scope": "chosen", "member": [str(i) for i in chosen]},
+        timeout=10,
+    )
+    assert picked.status_code == 403
+    assert observer.post("/matching/include").status == 403
+    assert _absent(live, course.context_id) == before
+
+
+def test_including_needs_the_csrf_token(live, browser):
+    """The coordinator's own include form without its CSRF token is refused (400) and includes nobody."""
+    course, coordinator, token = _roster_synced(live, browser)
+    before = _absent(live, course.context_id)
+    review = open_page(coordinator, "/matching/", token)
+    fields = [(k, v) for k, v in form_data(review, "/matching/include") if k != "csrf_token"]
+    refused = coordinator.http.post(live.tool_url + "/matching/include", data=fields, timeout=10)
+    assert refused.status_code == 400
+    forged = [(k, "x" + v if k == "csrf_token" else v) for k, v in form_data(review, "/matching/include")]
+    assert coordinator.http.post(live.tool_url + "/matching/include", data=forged, timeout=10).status_code == 400
+    assert _absent(live, course.context_id) == before > 0
+
+
+def test_coordinators_include_only_their_own_course(live, browser):
+    """Course A's coordinator includes A's roster only: B's members named in A's form are unknown (400), and a
+    token forged for course B (signed with the real key, CSRF token valid for it) is refused (403), because
+    A's coordinator is no member of B. Dr. Okafor, who coordinates B, may include B's roster."""
+    course_a, coordinator_a, token_a = _roster_synced(live, browser, coordinator_index=0)
+    course_b, coordinator_b, token_b = _roster_synced(live, browser)
+    before_b = _absent(live, course_b.context_id)
+    b_members = _roster_only_ids(live, course_b.context_id)
+    assert before_b > 0 and b_members
+
+    review = open_page(coordinator_a, "/matching/", token_a)
+    fields = [(k, v) for k, v in form_data(review, "/matching/include") if k != "scope"]
+    crossing = Page(
+        coordinator_a.http.post(
+            live.tool_url + "/matching/include",
+            data=[*fields, ("scope", "chosen"), *(("member", str(i)) for i in b_members[:2])],
+            timeout=30,
+        )
+    )
+    assert crossing.status == 400
+    problems = crossing.soup.find(id="include-problems").get_text(" ", strip=True)
+    assert f"Nobody with the id “{b_members[0]}” is in this course's roster." in problems
+    assert _absent(live, course_b.context_id) == before_b
+
+    included = Page(coordinator_a.http.post(live.tool_url + "/matching/include", data=fields, timeout=30))
+    assert included.status == 200 and "are now included in matching" in included.text
+    assert _absent(live, course_a.context_id) == 0
+    assert _absent(live, course_b.context_id) == before_b
+
+    with live.app.app_context():
+        b_course_id = signer(live.app).loads(token_b).course_id
+    from .test_discussions import Actor
+
+    forged = Actor(live, coordinator_a, _forge(live, token_a, course_id=b_course_id))
+    assert forged.post("/matching/include").status == 403
+    assert forged.post("/matching/include", {"scope": "chosen", "member": str(b_members[0])}).status == 403
+    assert _absent(live, course_b.context_id) == before_b
+
+    own = Actor(live, coordinator_b, token_b)
+    assert own.post("/matching/include").status == 302
+    assert _absent(live, course_b.context_id) == 0

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..mentoring import programs as service
 from ..mentoring import spaces
 from ..mentoring.matching.reasons import ReasonPart, render, render_unmatched
-from ..mentoring.programs import editing, matching_runs
+from ..mentoring.programs import editing, inclusion, matching_runs
 from ..mentoring.programs import groups as groups_service
 from ..models import Mentorship, Participant
 from .access import require_tool_session, tool_url
@@ -105,6 +105,7 @@ def _pair_view(session, program, run, names: dict[int, str]) -> tuple[list[dict]
         pairs.append(
             {
                 "id": p.id,
+                "mentee_id": p.mentee_id,
                 "mentee": names.get(p.mentee_id, "?"),
                 "mentor": names.get(p.mentor_id, "?"),
                 "score": p.score,
@@ -123,6 +124,7 @@ def _pair_view(session, program, run, names: dict[int, str]) -> tuple[list[dict]
                 "id": pid,
                 "name": names.get(pid, "?"),
                 "role": u["role"],
+                "code": u["code"],
                 "reason": render_unmatched(u["code"], u.get("params") or {}, _gettext),
                 "options": [_candidate(c, names) for c in options],
             }
@@ -190,6 +192,7 @@ def _group_view(session, program, run, names: dict[int, str]) -> tuple[list[dict
                 "id": pid,
                 "name": names.get(pid, "?"),
                 "role": u["role"],
+                "code": u["code"],
                 "reason": render_unmatched(u["code"], u.get("params") or {}, _gettext),
                 "options": [_group_option(o, names) for o in options],
             }
@@ -227,24 +230,8 @@ def _edit_error(err: editing.EditRefused) -> str:
 @require_tool_session("coordinator")
 def review():
     """The latest run's proposal (pairs or groups, with scores and reasons), unmatched people and why."""
-    session = db.session()
-    program = service.get_or_create_program(session, g.course.id)
-    run = matching_runs.latest_run(session, g.course.id)
-    pairs: list[dict] = []
-    groups: list[dict] = []
-    unmatched: list[dict] = []
-    if run is not None:
-        ids = {p.mentee_id for p in run.pairs} | {p.mentor_id for p in run.pairs}
-        ids |= {int(u["participant_id"]) for u in run.unmatched}
-        ids |= {int(m["participant_id"]) for grp in run.groups for m in grp.members}
-        ids |= {int(m["with"]) for grp in run.groups for m in grp.members if m.get("with") is not None}
-        if not run.is_group_run:
-            ids |= _mentor_ids(session, program)  # the mentors a coordinator can assign
-        names = matching_runs.names(session, ids)
-        if run.is_group_run:
-            groups, unmatched = _group_view(session, program, run, names)
-        else:
-            pairs, unmatched = _pair_view(session, program, run, names)
+    run = matching_runs.latest_run(db.session(), g.course.id)
+    done = request.args.get("done", "")
     notice = {
         "ran": _("Matching finished. Review the groups below.")
         if run is not None and run.is_group_run
@@ -263,13 +250,51 @@ def review():
         "late": _("Matches are proposed for the people who joined late. Everyone else keeps their match."),
         "ended": _("The pairing has ended. A new match for the mentee is proposed below: review and approve it."),
         "group-switch": _("They have left the group. If another group has room for them, it is proposed below."),
-    }.get(request.args.get("done", ""))
+    }.get(done)
+    if done == "included":
+        notice = _included_notice(
+            request.args.get("added", 0, type=int), request.args.get("already", 0, type=int), request.args.get("scope")
+        )
     error = {
         "structure": _("This program cannot be matched with its current settings."),
         "pins": _("The pinned pairs cannot all be kept (a mentor's places or a hard rule): unpin one and run again."),
     }.get(request.args.get("error", ""))
     if request.args.get("error") == "edit":
         error = _edit_message(request.args.get("code", ""), request.args.get("rules", ""))
+    return _review_page(run, notice=notice, error=error)
+
+
+def _review_page(
+    run,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    include_problems: list[str] | None = None,
+    chosen: set[str] | None = None,
+    choosing: bool = False,
+) -> str:
+    """The review page for the latest ``run`` (``None`` before the first one), with a notice or an error.
+
+    ``include_problems``, ``chosen`` and ``choosing`` come back from a refused "Include the chosen students":
+    why, the boxes the coordinator had ticked, and the list of students shown open.
+    """
+    session = db.session()
+    program = service.get_or_create_program(session, g.course.id)
+    pairs: list[dict] = []
+    groups: list[dict] = []
+    unmatched: list[dict] = []
+    if run is not None:
+        ids = {p.mentee_id for p in run.pairs} | {p.mentor_id for p in run.pairs}
+        ids |= {int(u["participant_id"]) for u in run.unmatched}
+        ids |= {int(m["participant_id"]) for grp in run.groups for m in grp.members}
+        ids |= {int(m["with"]) for grp in run.groups for m in grp.members if m.get("with") is not None}
+        if not run.is_group_run:
+            ids |= _mentor_ids(session, program)  # the mentors a coordinator can assign
+        names = matching_runs.names(session, ids)
+        if run.is_group_run:
+            groups, unmatched = _group_view(session, program, run, names)
+        else:
+            pairs, unmatched = _pair_view(session, program, run, names)
     switches = matching_runs.pending_switches(session, g.course.id)
     switch_names = matching_runs.names(
         session,
@@ -278,6 +303,10 @@ def review():
     )
     late = matching_runs.late_joiners(session, program)
     absent = matching_runs.not_yet_in_program(session, program)
+    roster_only = inclusion.roster_only(session, program) if absent else []
+    shown = {p["mentee_id"] for p in pairs} | {p["id"] for p in unmatched}
+    shown |= {m["id"] for grp in groups for m in grp["members"]}
+    no_profile = inclusion.without_profile(session, shown)
     db.session.commit()
     return render_template(
         "matching/review.html",
@@ -292,6 +321,79 @@ def review():
         switch_names=switch_names,
         late=late,
         absent=absent,
+        roster_only=roster_only,
+        no_profile=no_profile,
+        include_problems=include_problems or [],
+        chosen=chosen or set(),
+        choosing=choosing,
+    )
+
+
+def _included_notice(added: int, already: int, scope: str | None) -> str:
+    """What "Include …" did, in the coordinator's words (the counts come back in the redirect's query)."""
+    if added <= 0 and scope != "chosen":
+        return _("Everyone in the course roster is already included in matching.")
+    if added <= 0:
+        return _("The people you chose are already included in matching.")
+    text = ngettext(
+        "%(num)s person from the course roster is now included in matching.",
+        "%(num)s people from the course roster are now included in matching.",
+        added,
+    )
+    if already > 0:
+        text += " " + ngettext(
+            "%(num)s of the people you chose was already included.",
+            "%(num)s of the people you chose were already included.",
+            already,
+        )
+    return text
+
+
+def _inclusion_problem(problem: inclusion.InclusionProblem) -> str:
+    messages = {
+        "unknown": _("Nobody with the id “%(value)s” is in this course's roster."),
+        "inactive": _("%(value)s has left the course and cannot be included."),
+        "not_taking_part": _(
+            "%(value)s does not take part in the program (only students, and staff the program designates "
+            "as mentors, do)."
+        ),
+    }
+    return messages.get(problem.code, _("This person cannot be included.")) % {"value": problem.value}
+
+
+@bp.route("/include", methods=["POST"])
+@require_tool_session("coordinator")
+def include() -> BaseResponse | tuple[str, int]:
+    """Give roster members who have not opened the space yet a place in matching: everyone, or those chosen.
+
+    ``scope=chosen`` with ``member`` fields (membership ids of this course) includes exactly those people,
+    all or nobody; anything else includes the whole roster. They get the participant row their first visit
+    would create, and opening the space later finds it. Refused choices re-render the page with 400.
+    """
+    session = db.session()
+    program = service.get_or_create_program(session, g.course.id)
+    scope = "chosen" if request.form.get("scope") == "chosen" else "all"
+    picked = request.form.getlist("member") if scope == "chosen" else None
+    try:
+        done = inclusion.include_roster(session, program, picked)
+    except inclusion.InclusionRefused as err:
+        db.session.rollback()
+        error = {
+            "nothing_chosen": _("Choose at least one person to include. Nobody was included."),
+            "too_many": _(
+                "Choose at most %(num)s people at a time, or include everyone. Nobody was included.",
+                num=inclusion.MAX_CHOSEN,
+            ),
+        }.get(err.code, _("Nobody was included: correct the choice and try again."))
+        problems = [_inclusion_problem(p) for p in err.problems]
+        run = matching_runs.latest_run(session, g.course.id)
+        return _review_page(
+            run, error=error, include_problems=problems, chosen=set(picked or []), choosing=scope == "chosen"
+        ), 400
+    db.session.commit()
+    return redirect(
+        tool_url("matching.review", done="included", scope=scope, added=done.added, already=done.already)
+        + "#matching-notice"
     )
 
 

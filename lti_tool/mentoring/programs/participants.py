@@ -32,9 +32,15 @@ def qualifies_by_role(program: Program, membership: Membership) -> bool:
     Moodle sends ``Instructor`` for teaching assistants too (never ``TeachingAssistant``), so a Moodle
     course that wants its TAs as mentors ticks Instructor as well.
     """
-    if "role" not in (program.mentor_sources or []) or not membership.is_active:
+    return membership.is_active and roles_qualify(program, membership.lti_roles)
+
+
+def roles_qualify(program: Program, lti_roles: list | None) -> bool:
+    """Whether these LTI roles are ones the program designates as mentors (``qualifies_by_role`` without the
+    membership, for code that reads the roles column alone)."""
+    if "role" not in (program.mentor_sources or []):
         return False
-    return bool(_short_roles(membership.lti_roles) & set(program.mentor_lti_roles or []))
+    return bool(_short_roles(lti_roles) & set(program.mentor_lti_roles or []))
 
 
 def find_participant(session: Session, program: Program, membership_id: int) -> Participant | None:
@@ -75,16 +81,31 @@ def _mentor_role(program: Program) -> str:
     return "both" if program.is_peer else "mentor"
 
 
+def _role_mentor_values(program: Program) -> dict[str, object]:
+    return {
+        "role": _mentor_role(program),
+        "mentor_status": "approved",
+        "mentor_source": "role",
+        "capacity": program.default_capacity,
+    }
+
+
 def _new_role_mentor(session: Session, program: Program, membership: Membership) -> Participant:
-    return _new(
-        session,
-        program,
-        membership,
-        role=_mentor_role(program),
-        mentor_status="approved",
-        mentor_source="role",
-        capacity=program.default_capacity,
-    )
+    return _new(session, program, membership, **_role_mentor_values(program))
+
+
+def first_visit_values(program: Program, membership: Membership) -> dict[str, object] | None:
+    """The columns of the participant row a first visit creates; None for people who do not take part.
+
+    Members the program designates as mentors by their LTI role (teaching assistants, say) become approved
+    mentors; other active learners become mentees (peers in a co-mentoring program). A coordinator including
+    the roster in matching (:mod:`.inclusion`) gives people exactly these rows.
+    """
+    if qualifies_by_role(program, membership):
+        return _role_mentor_values(program)
+    if membership.program_role == "participant" and membership.is_active:
+        return {"role": _base_role(program)}
+    return None
 
 
 # Built once (the home page runs it on every visit); :course_id and :membership_id are bound per call.
@@ -116,14 +137,10 @@ def ensure_participant(
     ``known`` is the row when the caller already loaded it.
     """
     row = known if known is not None else find_participant(session, program, membership.id)
-    by_role = qualifies_by_role(program, membership)
     if row is None:
-        if by_role:
-            return _new_role_mentor(session, program, membership)
-        if membership.program_role == "participant" and membership.is_active:
-            return _new(session, program, membership, role=_base_role(program))
-        return None
-    return _sync_role_designation(session, program, row, membership, by_role)
+        values = first_visit_values(program, membership)
+        return None if values is None else _new(session, program, membership, **values)
+    return _sync_role_designation(session, program, row, membership, qualifies_by_role(program, membership))
 
 
 def _sync_role_designation(
