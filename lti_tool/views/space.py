@@ -30,9 +30,10 @@ def home():
     # The participant's place in the course's program: a program that requires profiles sends people to
     # theirs first; otherwise the home page shows what is missing.
     program, known = programs.program_and_participant(db.session(), g.course.id, g.membership.id)
+    looked_up = program is not None  # the query also looked for the participant row
     if program is None:
         program = programs.get_or_create_program(db.session(), g.course.id)
-    participant = programs.ensure_participant(db.session(), program, g.membership, known)
+    participant = programs.ensure_participant(db.session(), program, g.membership, known, looked_up=looked_up)
     commit_if_written(db.session())
     if participant is not None and program.profile_required and programs.needs_profile(program, participant):
         return redirect(tool_url("program.profile"))

@@ -128,15 +128,21 @@ def program_and_participant(
 
 
 def ensure_participant(
-    session: Session, program: Program, membership: Membership, known: Participant | None = None
+    session: Session,
+    program: Program,
+    membership: Membership,
+    known: Participant | None = None,
+    *,
+    looked_up: bool = False,
 ) -> Participant | None:
     """The membership's participant row, created on first visit; None for people who do not take part.
 
     Learners take part (as mentees, or as peers in a co-mentoring program); anyone whose LTI roles the
     program designates as mentors takes part as an approved mentor (teaching assistants, for instance).
-    ``known`` is the row when the caller already loaded it.
+    ``known`` is the row when the caller already loaded it; ``looked_up`` says the caller's lookup found
+    none (so a coordinator without a row costs no second query).
     """
-    row = known if known is not None else find_participant(session, program, membership.id)
+    row = known if known is not None or looked_up else find_participant(session, program, membership.id)
     if row is None:
         values = first_visit_values(program, membership)
         return None if values is None else _new(session, program, membership, **values)
