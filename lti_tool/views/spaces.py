@@ -126,7 +126,7 @@ def overview():
     rows = []
     for space in sorted(all_spaces, key=lambda s: (not s.active, s.kind != spaces.PAIR, s.id)):
         act = activity.get((space.kind, space.id))
-        last = act.last_post_at if act else None
+        last = act.last_member_post_at if act else None  # members' posts only: a coordinator's is not a turn
         rows.append(
             {
                 "space": space,
@@ -159,10 +159,11 @@ def _silence_order(days: object) -> tuple[bool, int]:
 
 
 def _waiting_on(space: spaces.Space, act: pairs.SpaceActivity | None) -> str | None:
-    """Whose turn it is (metadata only): the members other than the last author, when a member wrote last."""
-    if act is None or act.last_author_id is None or act.last_author_id not in space.person_ids:
+    """Whose turn it is (metadata only): the members other than the author of the latest member post
+    (coordinators' posts are skipped; nobody's turn before a member writes)."""
+    if act is None or act.last_member_author_id is None:
         return None
-    others = [m.name for m in space.members if m.person_id != act.last_author_id]
+    others = [m.name for m in space.members if m.person_id != act.last_member_author_id]
     return ", ".join(others) or None
 
 
@@ -191,7 +192,7 @@ def _render_space(access: spaces.SpaceAccess, *, status: int = 200, **extra: Any
         space=access.space,
         threads=threads,
         activity=act,
-        silent_days=_days_since((act.last_post_at if act else None) or access.space.started_at),
+        silent_days=_days_since((act.last_member_post_at if act else None) or access.space.started_at),
         reported=reported,
         prompt=prompt,
         confidentiality=moderation_sentence(version.moderated),
