@@ -134,3 +134,68 @@ def test_upgrade_fills_the_latest_member_post_of_existing_space_threads(empty_da
     assert rows[circle].last_member_post_at == start
     for empty in (asked, forum):
         assert (rows[empty].last_member_post_id, rows[empty].last_member_author_id) == (None, None)
+
+
+def test_commitments_move_to_one_row_per_person_and_back(empty_database_uri, tmp_path):
+    """A stored commitment becomes its author's ``prompt_commitment`` row (the closed stage stays closed);
+    downgrading puts it back on the stage's progress row."""
+    from datetime import UTC, datetime
+
+    app = create_app(
+        TestConfig, SQLALCHEMY_DATABASE_URI=empty_database_uri, KEYS_DIR=str(tmp_path / "keys"), SANDBOX_ENABLED=True
+    )
+    tables = Base.metadata.tables
+    closed = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        upgrade(revision="5e17e6399558")
+        with db.engine.begin() as conn:
+            platform = conn.execute(
+                sa.insert(tables["platform"]).values(
+                    name="LMS",
+                    issuer="https://lms.example",
+                    client_id="c",
+                    auth_login_url="https://a",
+                    auth_token_url="https://t",
+                    jwks_url="https://j",
+                )
+            ).inserted_primary_key[0]
+            course = conn.execute(
+                sa.insert(tables["course"]).values(platform_id=platform, context_id="ctx")
+            ).inserted_primary_key[0]
+            mentee = conn.execute(
+                sa.insert(tables["person"]).values(platform_id=platform, sub="mentee")
+            ).inserted_primary_key[0]
+            progress = sa.Table("prompt_progress", sa.MetaData(), autoload_with=conn)
+            row = {"course_id": course, "space_kind": "group", "space_id": 7, "set_kind": "five_cs"}
+            conn.execute(
+                sa.insert(progress),
+                [
+                    {
+                        **row,
+                        "stage_key": "creative",
+                        "completed_at": closed,
+                        "completed_by": mentee,
+                        "commitment": None,
+                    },
+                    {
+                        **row,
+                        "stage_key": "conclusions",
+                        "completed_at": closed,
+                        "completed_by": mentee,
+                        "commitment": "I will apply to three internships",
+                    },
+                ],
+            )
+        upgrade(revision="b2b06f5b8140")
+        with db.engine.connect() as conn:
+            c = tables["prompt_commitment"]
+            moved = conn.execute(sa.select(c.c.space_kind, c.c.space_id, c.c.person_id, c.c.text, c.c.created_at)).all()
+            stages = conn.execute(sa.select(tables["prompt_progress"].c.stage_key)).scalars().all()
+        assert [tuple(r) for r in moved] == [("group", 7, mentee, "I will apply to three internships", closed)]
+        assert sorted(stages) == ["conclusions", "creative"]
+        downgrade(revision="5e17e6399558")
+        with db.engine.connect() as conn:
+            progress = sa.Table("prompt_progress", sa.MetaData(), autoload_with=conn)
+            back = dict(conn.execute(sa.select(progress.c.stage_key, progress.c.commitment)).all())
+        db.engine.dispose()
+    assert back == {"creative": None, "conclusions": "I will apply to three internships"}
