@@ -247,7 +247,13 @@ def seed_course(app, platform_id: int, label: str, n_students: int, posts_per_pa
             session.execute(
                 update(Thread)
                 .where(Thread.id == tid)
-                .values(post_count=counts.get(tid, 0), last_post_at=last_at, last_author_id=last_author)
+                .values(
+                    post_count=counts.get(tid, 0),
+                    last_post_at=last_at,
+                    last_author_id=last_author,
+                    last_member_post_at=last_at,  # the pair's members wrote every post
+                    last_member_author_id=last_author,
+                )
             )
         # A forum with a few posts per person.
         topic = ForumTopic(course_id=cid, title="Introductions", description="", position=0)

@@ -158,16 +158,15 @@ def seed(app, n_posts: int, n_threads: int) -> dict[str, object]:
                 ],
             )
             last = session.execute(db.select(db.func.max(Post.id)).where(Post.thread_id == row.id)).scalar_one()
-            session.execute(
-                update(Thread)
-                .where(Thread.id == row.id)
-                .values(
-                    post_count=posts,
-                    last_post_id=last,
-                    last_post_at=start + timedelta(seconds=offset + posts),
-                    last_author_id=authors[(posts - 1) % 2],
-                )
-            )
+            last_at, last_author = start + timedelta(seconds=offset + posts), authors[(posts - 1) % 2]
+            counters = {"last_post_id": last, "last_post_at": last_at, "last_author_id": last_author}
+            if topic_row is None:  # the pair's members wrote every post: turn taking follows the same one
+                counters |= {
+                    "last_member_post_id": last,
+                    "last_member_post_at": last_at,
+                    "last_member_author_id": last_author,
+                }
+            session.execute(update(Thread).where(Thread.id == row.id).values(post_count=posts, **counters))
             return row.id
 
         big_topic = topic("Big topic")

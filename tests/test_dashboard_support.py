@@ -139,7 +139,11 @@ def write_posts(live, course_id: int, pair: Pair, posts: list[tuple[str, datetim
             session.flush()
             backdate(session, Post, post_id, created_at=at)
         last = max(at for _who, at in posts)
-        session.execute(update(Thread).where(Thread.id == thread_id).values(last_post_at=last, created_at=posts[0][1]))
+        session.execute(
+            update(Thread)
+            .where(Thread.id == thread_id)
+            .values(last_post_at=last, last_member_post_at=last, created_at=posts[0][1])
+        )
         session.commit()
         db.session.remove()
     assert thread_id is not None

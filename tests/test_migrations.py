@@ -61,3 +61,141 @@ def test_single_migration_head():
     config.set_main_option("script_location", str(folder))
     heads = ScriptDirectory.from_config(config).get_heads()
     assert len(heads) == 1, f"several migration heads {heads}: run `flask db merge heads`"
+
+
+def test_upgrade_fills_the_latest_member_post_of_existing_space_threads(empty_database_uri, tmp_path):
+    """The turn-taking migration sets each pair or group thread's latest *member* post (a coordinator's later
+    post is skipped, a thread with only a coordinator's post and forum threads stay empty)."""
+    from datetime import UTC, datetime, timedelta
+
+    app = create_app(
+        TestConfig, SQLALCHEMY_DATABASE_URI=empty_database_uri, KEYS_DIR=str(tmp_path / "keys"), SANDBOX_ENABLED=True
+    )
+    tables = Base.metadata.tables
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        upgrade(revision="4c0c7d8621ac")
+        with db.engine.begin() as conn:
+
+            def add(table: str, **values) -> int:
+                return conn.execute(sa.insert(tables[table]).values(**values)).inserted_primary_key[0]
+
+            platform = add(
+                "platform", name="LMS", issuer="https://lms.example", client_id="c", auth_login_url="https://a",
+                auth_token_url="https://t", jwks_url="https://j",
+            )  # fmt: skip
+            course = add("course", platform_id=platform, context_id="ctx")
+            program = add("program", course_id=course)
+            person, participant = {}, {}
+            for name, role in (("mentor", "participant"), ("mentee", "participant"), ("peer", "participant"),
+                               ("coordinator", "coordinator")):  # fmt: skip
+                person[name] = add("person", platform_id=platform, sub=name)
+                membership = add(
+                    "membership", course_id=course, person_id=person[name], lti_roles=[], program_role=role
+                )
+                participant[name] = add("program_participant", program_id=program, membership_id=membership)
+            pair = add(
+                "mentorship", course_id=course, mentee_id=participant["mentee"], mentor_id=participant["mentor"],
+                approved_at=start,
+            )  # fmt: skip
+            group = add("mentoring_group", course_id=course, name="Group 1")
+            add("group_member", group_id=group, participant_id=participant["peer"], role="mentee")
+            topic = add("forum_topic", course_id=course, title="General")
+
+            def thread(where: dict, posts: list[str]) -> int:
+                found = add("discussion_thread", course_id=course, title="t", **where)
+                for i, author in enumerate(posts):
+                    add(
+                        "discussion_post", thread_id=found, author_id=person[author], body="b", body_html="<p>b</p>",
+                        created_at=start + timedelta(hours=i),
+                    )  # fmt: skip
+                return found
+
+            talk = thread({"space_kind": "pair", "space_id": pair}, ["mentee", "mentor", "coordinator"])
+            asked = thread({"space_kind": "pair", "space_id": pair}, ["coordinator"])
+            circle = thread({"space_kind": "group", "space_id": group}, ["peer", "coordinator"])
+            forum = thread({"space_kind": "forum", "topic_id": topic}, ["mentee"])
+        upgrade(revision="5e17e6399558")
+        with db.engine.connect() as conn:
+            t = tables["discussion_thread"]
+            rows = {
+                row.id: row
+                for row in conn.execute(
+                    sa.select(t.c.id, t.c.last_member_post_id, t.c.last_member_post_at, t.c.last_member_author_id)
+                )
+            }
+            p = tables["discussion_post"]
+            posts = {(row.thread_id, row.author_id): row.id for row in conn.execute(sa.select(p))}
+        db.engine.dispose()
+    assert rows[talk].last_member_author_id == person["mentor"]
+    assert rows[talk].last_member_post_id == posts[(talk, person["mentor"])]
+    assert rows[talk].last_member_post_at == start + timedelta(hours=1)
+    assert rows[circle].last_member_author_id == person["peer"]
+    assert rows[circle].last_member_post_at == start
+    for empty in (asked, forum):
+        assert (rows[empty].last_member_post_id, rows[empty].last_member_author_id) == (None, None)
+
+
+def test_commitments_move_to_one_row_per_person_and_back(empty_database_uri, tmp_path):
+    """A stored commitment becomes its author's ``prompt_commitment`` row (the closed stage stays closed);
+    downgrading puts it back on the stage's progress row."""
+    from datetime import UTC, datetime
+
+    app = create_app(
+        TestConfig, SQLALCHEMY_DATABASE_URI=empty_database_uri, KEYS_DIR=str(tmp_path / "keys"), SANDBOX_ENABLED=True
+    )
+    tables = Base.metadata.tables
+    closed = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        upgrade(revision="5e17e6399558")
+        with db.engine.begin() as conn:
+            platform = conn.execute(
+                sa.insert(tables["platform"]).values(
+                    name="LMS",
+                    issuer="https://lms.example",
+                    client_id="c",
+                    auth_login_url="https://a",
+                    auth_token_url="https://t",
+                    jwks_url="https://j",
+                )
+            ).inserted_primary_key[0]
+            course = conn.execute(
+                sa.insert(tables["course"]).values(platform_id=platform, context_id="ctx")
+            ).inserted_primary_key[0]
+            mentee = conn.execute(
+                sa.insert(tables["person"]).values(platform_id=platform, sub="mentee")
+            ).inserted_primary_key[0]
+            progress = sa.Table("prompt_progress", sa.MetaData(), autoload_with=conn)
+            row = {"course_id": course, "space_kind": "group", "space_id": 7, "set_kind": "five_cs"}
+            conn.execute(
+                sa.insert(progress),
+                [
+                    {
+                        **row,
+                        "stage_key": "creative",
+                        "completed_at": closed,
+                        "completed_by": mentee,
+                        "commitment": None,
+                    },
+                    {
+                        **row,
+                        "stage_key": "conclusions",
+                        "completed_at": closed,
+                        "completed_by": mentee,
+                        "commitment": "I will apply to three internships",
+                    },
+                ],
+            )
+        upgrade(revision="b2b06f5b8140")
+        with db.engine.connect() as conn:
+            c = tables["prompt_commitment"]
+            moved = conn.execute(sa.select(c.c.space_kind, c.c.space_id, c.c.person_id, c.c.text, c.c.created_at)).all()
+            stages = conn.execute(sa.select(tables["prompt_progress"].c.stage_key)).scalars().all()
+        assert [tuple(r) for r in moved] == [("group", 7, mentee, "I will apply to three internships", closed)]
+        assert sorted(stages) == ["conclusions", "creative"]
+        downgrade(revision="5e17e6399558")
+        with db.engine.connect() as conn:
+            progress = sa.Table("prompt_progress", sa.MetaData(), autoload_with=conn)
+            back = dict(conn.execute(sa.select(progress.c.stage_key, progress.c.commitment)).all())
+        db.engine.dispose()
+    assert back == {"creative": None, "conclusions": "I will apply to three internships"}

@@ -310,6 +310,7 @@ def test_group_threads_feed_digests_and_quiet_groups_are_nudged(live, browser):
         db.session.add(post)
         db.session.flush()
         thread.post_count, thread.last_post_id, thread.last_post_at, thread.last_author_id = 1, post.id, at, people[1]
+        thread.last_member_post_id, thread.last_member_post_at, thread.last_member_author_id = post.id, at, people[1]
         db.session.commit()
         db.session.remove()
 

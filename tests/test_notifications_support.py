@@ -86,6 +86,12 @@ def pair_post(live, pair: Pair, author_person: int, body: str, at: datetime, thr
         db.session.flush()
         thread.post_count += 1
         thread.last_post_id, thread.last_post_at, thread.last_author_id = post.id, at, author_person
+        # A member's post: turn taking and silence follow it (as ``forums._add_post`` writes it).
+        thread.last_member_post_id, thread.last_member_post_at, thread.last_member_author_id = (
+            post.id,
+            at,
+            author_person,
+        )
         db.session.commit()
         tid = thread.id
         db.session.remove()

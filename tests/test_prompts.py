@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -10,6 +10,7 @@ from lti_tool.mentoring import prompts
 from lti_tool.models import PromptProgress, WeeklyPrompt
 
 TODAY = date(2026, 3, 10)
+TODAY_AT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
 
 def week(number: int, starts_on: date | None = None, topic: str | None = None) -> WeeklyPrompt:
@@ -28,6 +29,25 @@ def test_five_cs_move_on_in_order_and_finish_with_the_commitment():
     assert last.key == "conclusions" and last.asks_commitment
     finished = prompts._five_cs_prompt(done(*(key for key, _t, _g in prompts.FIVE_CS)))
     assert finished.finished and finished.key is None and finished.done_count == 5
+
+
+def test_conclusions_say_who_has_committed_and_whose_commitment_closes_them():
+    """At Conclusions the prompt counts the written commitments and knows whose one is the last missing."""
+    committers = [
+        prompts.Committer(1, "Ana", True),
+        prompts.Committer(2, "Ben", False),
+        prompts.Committer(3, "Caro", True),
+    ]
+    written = [
+        prompts.Commitment(1, "Ana", "I will call", TODAY_AT),
+        prompts.Commitment(3, "Caro", "I will go", TODAY_AT),
+    ]
+    last = prompts._five_cs_prompt(done("challenges", "choices", "consequences", "creative"), written, committers)
+    assert last.asks_commitment and last.commitments_written == 2
+    assert last.closes_with(2) and not last.closes_with(1)
+    assert last.commitment_of(3) == written[1] and last.commitment_of(2) is None
+    nobody_yet = prompts._five_cs_prompt(done("challenges", "choices", "consequences", "creative"), [], committers[1:2])
+    assert nobody_yet.closes_with(2)
 
 
 def test_weekly_schedule_opens_weeks_by_date_and_catches_up_in_order():

@@ -155,3 +155,30 @@ def test_coordinator_pairs_overview_and_prompts_pages(chromium, contexts, live):
     assert_accessible(frame, "the prompts page with a weekly schedule")
     frame.evaluate("document.getElementById('weeks').scrollIntoView()")
     screenshot(page, "space-prompts")
+
+
+def test_group_mentee_writes_a_commitment_in_the_lms_iframe(chromium, contexts, live):
+    """A group at the Five Cs' Conclusions: a mentee sees who has written a commitment, writes theirs from
+    the form and can change it while the others have not; the page passes axe-core in each state."""
+    from .test_space_commitments import commit, group_at_conclusions
+
+    group = group_at_conclusions(live)
+    assert location(commit(group.mentees[1], group, "I will update my CV by Friday"))
+    name = display_name(live, group.mentee_subs[0])
+    page, tool, frame = open_tool(chromium, contexts, live, group.context_id, name)
+    card = tool.locator("#spaces-card")
+    card.get_by_role("link", name="Career circle").click()
+    expect(tool.get_by_role("heading", level=1)).to_contain_text("Mentoring group: Career circle")
+    status = tool.locator("#commitment-status")
+    expect(status).to_contain_text("1 of 3 commitments written")
+    expect(status.locator("li.not-committed")).to_have_count(2)
+    assert_accessible(frame, "a group's Conclusions stage before the mentee's commitment")
+    tool.get_by_label("My commitment to action").fill("I will ask two alumni for a chat")
+    tool.get_by_role("button", name="Save my commitment", exact=True).click()
+    expect(tool.get_by_role("status")).to_contain_text("Your commitment is saved")
+    expect(status).to_contain_text("2 of 3 commitments written")
+    expect(tool.get_by_label("My commitment to action")).to_have_value("I will ask two alumni for a chat")
+    expect(tool.locator("#commitment-shown figure")).to_have_count(2)
+    assert_accessible(frame, "a group's Conclusions stage after the mentee's commitment")
+    tool.locator("#prompt").scroll_into_view_if_needed()
+    screenshot(page, "space-group-commitments")

@@ -244,8 +244,10 @@ def test_five_cs_guide_the_pair_to_the_mentees_commitment(live):
     assert empty.status == 400 and "commitment to action" in empty.soup.find(id="prompt-error").get_text()
     long = pair.mentee.post(f"{pair.base}/prompts/done", {"key": "conclusions", "commitment": "y" * 2001})
     assert long.status == 400 and long.soup.find("textarea", id="commitment").get_text() == "y" * 2001
+    assert mentor_page.soup.find(id="commitment-status") is None  # one mentee: no list of who has written
     commitment = "I will <b>apply</b> to three internships by Friday"
-    assert location(pair.mentee.post(f"{pair.base}/prompts/done", {"key": "conclusions", "commitment": commitment}))
+    done = pair.mentee.post(f"{pair.base}/prompts/done", {"key": "conclusions", "commitment": commitment})
+    assert path_of(location(done))[1]["notice"] == "stage_done"  # the mentee's commitment closes it, as before
     for who in (pair.mentee, pair.mentor):
         page = who.get(f"{pair.base}/")
         assert page.soup.find(id="prompts-finished") is not None
@@ -290,8 +292,9 @@ def test_weekly_schedule_written_by_the_coordinator(live):
     assert "2099-01-05" in page.soup.find(id="prompt").get_text()
 
 
-def test_a_peer_group_shares_a_space_and_a_peer_closes_the_five_cs(live):
-    """Group spaces (kind ``group``) use the same pages: three peers talk; a fourth student gets 404."""
+def test_a_peer_group_shares_a_space_and_every_peer_commits_to_close_the_five_cs(live):
+    """Group spaces (kind ``group``) use the same pages: three peers talk; a fourth student gets 404. In a
+    peer group every member writes a commitment to action; the last one closes the Five Cs."""
     course = pair_course(live, pairs=0, extra_students=4)
     peers = [course.extra[f"student{i}"] for i in range(3)]
     outsider = course.extra["student3"]
@@ -322,7 +325,15 @@ def test_a_peer_group_shares_a_space_and_a_peer_closes_the_five_cs(live):
     assert location(
         peers[2].post(f"{base}/prompts/done", {"key": "conclusions", "commitment": "We each teach one topic"})
     )
-    assert "We each teach one topic" in peers[0].get(f"{base}/").soup.find(id="commitment-shown").get_text()
+    page = peers[0].get(f"{base}/")
+    assert "We each teach one topic" in page.soup.find(id="commitment-shown").get_text()
+    assert page.soup.find(id="prompts-finished") is None
+    assert "1 of 3 commitments written" in page.soup.find(id="commitment-status").get_text()
+    for peer, text in ((peers[0], "I teach statistics"), (peers[1], "I teach essay writing")):
+        assert location(peer.post(f"{base}/prompts/done", {"key": "conclusions", "commitment": text}))
+    page = peers[2].get(f"{base}/")
+    assert page.soup.find(id="prompts-finished") is not None
+    assert len(page.soup.select("#commitment-shown figure.commitment-of")) == 3
     overview = course.coordinator.get("/spaces/")
     assert overview.soup.select_one(f"tr[data-space='group-{group_id}']") is not None
 

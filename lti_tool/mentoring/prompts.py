@@ -4,8 +4,8 @@ A course uses one prompt set (``PromptSet.kind``):
 
 * ``none`` — unstructured: no prompt is shown;
 * ``five_cs`` — five sequential stages (Challenges, Choices, Consequences, Creative solutions,
-  Conclusions); the pair marks each stage done to move on, and the last one ends with the mentee's
-  commitment to action, which is stored and shown on the space page;
+  Conclusions); the pair marks each stage done to move on, and the last one ends with commitments to
+  action, stored per person and shown on the space page (see *Commitments* below);
 * ``weekly`` — the coordinator's schedule: week number, optional start date, topic and Markdown
   guidance. The current week is the first one not done whose start date has come (weeks without a date
   are always open), so a pair that falls behind catches up in order.
@@ -13,6 +13,17 @@ A course uses one prompt set (``PromptSet.kind``):
 Progress is kept per space and set kind (:class:`~lti_tool.models.PromptProgress`). Only the space's
 members mark stages done, and only while the pairing is active. Messages are English and marked with
 ``N_``; the web layer translates them (the Five Cs wording included).
+
+Commitments
+    Everyone who is mentored in the space writes their own commitment to action
+    (:class:`~lti_tool.models.PromptCommitment`): the mentee of a pair, each mentee of a group, each member
+    of a peer group (``COMMITTING_ROLES``); mentors do not. The Conclusions stage closes for the space when
+    every *current* one of them has written theirs — so in a pair the mentee's commitment closes it as
+    before, in a group the last one does, and someone who left the group does not hold it open (their
+    leaving closes it when the others are done: :func:`close_if_all_committed`). Until it closes each of
+    them can change their own text. The page shows who has written one and who has not by name; the texts
+    are private content, for whoever may read the space (``SpaceAccess.may_read``). Someone who joins
+    after the stage closed does not reopen it.
 """
 
 from __future__ import annotations
@@ -24,12 +35,13 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..models import PromptProgress, PromptSet, WeeklyPrompt, utcnow
+from ..models import Mentorship, Person, PromptCommitment, PromptProgress, PromptSet, WeeklyPrompt, utcnow
+from ..models.mentorships import MentoringGroup
 from ..models.prompts import PROMPT_SET_KINDS, PROMPTS_FIVE_CS, PROMPTS_NONE, PROMPTS_WEEKLY
 from ..models.queries import get_or_create
 from .discussions.markdown import render_markdown
 from .errors import DomainError
-from .spaces import Space, SpaceAccess
+from .spaces import PAIR, Space, SpaceAccess
 
 MAX_TOPIC_CHARS = 200
 MAX_GUIDANCE_CHARS = 5_000
@@ -87,6 +99,8 @@ FIVE_CS: tuple[tuple[str, str, str], ...] = (
     ),
 )
 COMMITMENT_STAGE = "conclusions"
+# Who writes a commitment to action: the people being mentored (every member of a peer group).
+COMMITTING_ROLES = ("mentee", "peer")
 
 
 class PromptError(DomainError):
@@ -106,7 +120,7 @@ class NotAllowed(PromptError):
 
 class CommitmentByMentee(PromptError):
     code = "commitment_by_mentee"
-    message = N_("The mentee writes the commitment to action and closes this stage.")
+    message = N_("Only mentees write a commitment to action; this stage closes when each of them has written theirs.")
 
 
 class CommitmentRequired(PromptError):
@@ -140,6 +154,25 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Commitment:
+    """A commitment to action of a current member of the space (private content: the text)."""
+
+    person_id: int
+    name: str
+    text: str
+    written_at: datetime  # when it was last saved
+
+
+@dataclass(frozen=True)
+class Committer:
+    """A current member who writes a commitment, and whether they have (names only: metadata)."""
+
+    person_id: int
+    name: str
+    committed: bool
+
+
+@dataclass(frozen=True)
 class Prompt:
     """Where a space is in the course's prompt set, for the space page."""
 
@@ -155,9 +188,23 @@ class Prompt:
     asks_commitment: bool
     finished: bool
     next_starts_on: date | None = None  # weekly: nothing open now, the next week starts then
-    commitment: str | None = None
-    commitment_at: datetime | None = None
     done_count: int = field(default=0)
+    # Five Cs, from the Conclusions stage on: the current members' commitments (oldest first) and, per
+    # member who writes one, whether they have.
+    commitments: tuple[Commitment, ...] = ()
+    committers: tuple[Committer, ...] = ()
+
+    @property
+    def commitments_written(self) -> int:
+        return sum(1 for c in self.committers if c.committed)
+
+    def commitment_of(self, person_id: int) -> Commitment | None:
+        return next((c for c in self.commitments if c.person_id == person_id), None)
+
+    def closes_with(self, person_id: int) -> bool:
+        """Whether this person's commitment is the last one missing (saving it closes the stage)."""
+        missing = [c.person_id for c in self.committers if not c.committed]
+        return missing == [person_id]
 
 
 def prompt_set_kind(session: Session, course_id: int) -> str:
@@ -190,11 +237,44 @@ def weeks(session: Session, course_id: int) -> list[WeeklyPrompt]:
     )
 
 
+def committers_of(space: Space) -> list[int]:
+    """The person ids of the space's current members who write a commitment to action."""
+    return [m.person_id for m in space.members if m.role in COMMITTING_ROLES]
+
+
+def _commitments(session: Session, space: Space) -> list[Commitment]:
+    """The commitments of the space's current members, oldest first (one query, with the names)."""
+    rows = session.execute(
+        select(PromptCommitment, Person)
+        .join(Person, Person.id == PromptCommitment.person_id)
+        .where(
+            PromptCommitment.course_id == space.course_id,
+            PromptCommitment.space_kind == space.kind,
+            PromptCommitment.space_id == space.id,
+        )
+        .order_by(PromptCommitment.created_at, PromptCommitment.id)
+    ).all()
+    current = space.person_ids
+    return [
+        Commitment(person.id, person.display_name, row.text, row.updated_at)
+        for row, person in rows
+        if person.id in current
+    ]
+
+
 def current_prompt(session: Session, space: Space, *, today: date | None = None) -> Prompt | None:
     """The space's current stage or week (``None`` for an unstructured course or an empty schedule)."""
     kind = prompt_set_kind(session, space.course_id)
     if kind == PROMPTS_FIVE_CS:
-        return _five_cs_prompt(_progress(session, space, kind))
+        done = _progress(session, space, kind)
+        if not all(key in done for key, _t, _g in FIVE_CS[:-1]):
+            return _five_cs_prompt(done)  # before Conclusions: no commitment to read
+        commitments = _commitments(session, space)
+        written = {c.person_id for c in commitments}
+        committers = [
+            Committer(m.person_id, m.name, m.person_id in written) for m in space.members if m.role in COMMITTING_ROLES
+        ]
+        return _five_cs_prompt(done, commitments, committers)
     if kind == PROMPTS_WEEKLY:
         return _weekly_prompt(
             weeks(session, space.course_id), _progress(session, space, kind), today or utcnow().date()
@@ -202,18 +282,21 @@ def current_prompt(session: Session, space: Space, *, today: date | None = None)
     return None
 
 
-def _five_cs_prompt(done: dict[str, PromptProgress]) -> Prompt:
+def _five_cs_prompt(
+    done: dict[str, PromptProgress],
+    commitments: list[Commitment] | tuple[Commitment, ...] = (),
+    committers: list[Committer] | tuple[Committer, ...] = (),
+) -> Prompt:
     current = next((i for i, (key, _t, _g) in enumerate(FIVE_CS) if key not in done), None)
     stages = [Stage(key, title, key in done, i == current) for i, (key, title, _g) in enumerate(FIVE_CS)]
-    final = done.get(COMMITMENT_STAGE)
     common = {
         "set_kind": PROMPTS_FIVE_CS,
         "total": len(FIVE_CS),
         "stages": stages,
         "translate": True,
-        "commitment": final.commitment if final else None,
-        "commitment_at": final.completed_at if final else None,
         "done_count": len(done),
+        "commitments": tuple(commitments),
+        "committers": tuple(committers),
     }
     if current is None:
         return Prompt(
@@ -264,38 +347,118 @@ def _weekly_prompt(schedule: list[WeeklyPrompt], done: dict[str, PromptProgress]
     )  # fmt: skip
 
 
-def complete_stage(session: Session, access: SpaceAccess, *, key: str, commitment: str = "") -> PromptProgress:
+def complete_stage(session: Session, access: SpaceAccess, *, key: str, commitment: str = "") -> PromptProgress | None:
     """A member marks the current stage done (``key`` must still be current: a stale form is refused).
-    The Conclusions stage is closed by the mentee with their commitment to action."""
+
+    At the Conclusions stage a mentee (a peer in a peer group) saves their own commitment to action
+    instead, or changes it; the stage closes when every current mentee has written one. Returns the
+    stage's progress row when the stage is now done, ``None`` when it stays open for the others."""
     if not access.is_member or not access.may_write:
         raise NotAllowed()
     prompt = current_prompt(session, access.space)
     if prompt is None or prompt.key is None or prompt.key != key:
         raise StageNotCurrent()
-    text = None
+    space = access.space
     if prompt.asks_commitment:
-        if access.viewer_role not in ("mentee", "peer"):
+        if access.viewer_role not in COMMITTING_ROLES:
             raise CommitmentByMentee()
         text = (commitment or "").replace("\r\n", "\n").strip()
         if not text:
             raise CommitmentRequired()
         if len(text) > MAX_COMMITMENT_CHARS:
             raise CommitmentTooLong()
-    space = access.space
+        _lock_space(session, space)
+        if COMMITMENT_STAGE in _progress(session, space, PROMPTS_FIVE_CS):
+            raise StageNotCurrent()  # closed by someone else meanwhile
+        _save_commitment(session, space, access.viewer_person_id, text)
+        return close_if_all_committed(session, space, closed_by=access.viewer_person_id, locked=True)
+    return _mark_done(session, space, prompt.set_kind, key, access.viewer_person_id)
+
+
+def _mark_done(session: Session, space: Space, set_kind: str, key: str, person_id: int | None) -> PromptProgress:
     return get_or_create(
         session,
-        lambda: _progress(session, space, prompt.set_kind).get(key),
+        lambda: _progress(session, space, set_kind).get(key),
         lambda: PromptProgress(
             course_id=space.course_id,
             space_kind=space.kind,
             space_id=space.id,
-            set_kind=prompt.set_kind,
+            set_kind=set_kind,
             stage_key=key,
             completed_at=utcnow(),
-            completed_by=access.viewer_person_id,
-            commitment=text,
+            completed_by=person_id,
         ),
     )
+
+
+def _lock_space(session: Session, space: Space) -> None:
+    """Serialise commitments within one space: lock its pairing's or group's row until the transaction
+    ends (PostgreSQL; SQLite has one writer at a time anyway), so the last two mentees saving at the same
+    moment cannot each miss the other's commitment and leave the stage open."""
+    model = Mentorship if space.kind == PAIR else MentoringGroup
+    session.execute(select(model.id).where(model.id == space.id, model.course_id == space.course_id).with_for_update())
+
+
+def _save_commitment(session: Session, space: Space, person_id: int, text: str) -> PromptCommitment:
+    scope = (
+        PromptCommitment.course_id == space.course_id,
+        PromptCommitment.space_kind == space.kind,
+        PromptCommitment.space_id == space.id,
+        PromptCommitment.person_id == person_id,
+    )
+    now = utcnow()
+    row = get_or_create(
+        session,
+        lambda: session.execute(select(PromptCommitment).where(*scope)).scalar_one_or_none(),
+        lambda: PromptCommitment(
+            course_id=space.course_id,
+            space_kind=space.kind,
+            space_id=space.id,
+            person_id=person_id,
+            text=text,
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    if row.text != text:
+        row.text, row.updated_at = text, now
+    session.flush()
+    return row
+
+
+def close_if_all_committed(
+    session: Session, space: Space, *, closed_by: int | None = None, locked: bool = False
+) -> PromptProgress | None:
+    """Close the Conclusions stage of ``space`` (loaded with its current members) when it is the current
+    stage of the Five Cs and every current member who commits has written a commitment. Called when a
+    commitment is saved and when someone leaves a group. Returns the stage's row when it is done."""
+    if prompt_set_kind(session, space.course_id) != PROMPTS_FIVE_CS:
+        return None
+    if not locked:
+        _lock_space(session, space)
+    done = _progress(session, space, PROMPTS_FIVE_CS)
+    if COMMITMENT_STAGE in done:
+        return done[COMMITMENT_STAGE]
+    if not all(key in done for key, _t, _g in FIVE_CS[:-1]):
+        return None
+    expected = set(committers_of(space))
+    written = {c.person_id for c in _commitments(session, space)}
+    if not expected or not expected <= written:
+        return None
+    return _mark_done(session, space, PROMPTS_FIVE_CS, COMMITMENT_STAGE, closed_by)
+
+
+def commitments_by_space(session: Session, course_id: int) -> dict[tuple[str, int], set[int]]:
+    """For the coordinators' overview: who has written a commitment, per space (person ids; no text)."""
+    rows = session.execute(
+        select(PromptCommitment.space_kind, PromptCommitment.space_id, PromptCommitment.person_id).where(
+            PromptCommitment.course_id == course_id
+        )
+    ).all()
+    found: dict[tuple[str, int], set[int]] = {}
+    for kind, space_id, person_id in rows:
+        found.setdefault((kind, space_id), set()).add(person_id)
+    return found
 
 
 def progress_by_space(session: Session, course_id: int) -> dict[tuple[str, int], tuple[int, int]]:

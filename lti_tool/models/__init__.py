@@ -30,7 +30,7 @@ from .meetings import CalendarFeed, Meeting, MeetingOccurrence
 from .mentorships import MatchRun, Mentorship, ProposedPair, SwitchRequest
 from .notifications import NotificationOutbox, NotificationPreference, NotificationSettings
 from .programs import Participant, Program
-from .prompts import PromptProgress, PromptSet, WeeklyPrompt
+from .prompts import PromptCommitment, PromptProgress, PromptSet, WeeklyPrompt
 from .resources import ResourceItem, ResourceLibrary
 from .tenancy import Deployment, Platform
 
@@ -82,6 +82,7 @@ __all__ = [
     "NotificationPreference",
     "NotificationSettings",
     "Program",
+    "PromptCommitment",
     "PromptProgress",
     "PromptSet",
     "ProposedPair",

@@ -22,6 +22,10 @@ Course-level settings
 Denormalised counters
     ``Thread.post_count``/``last_post_id``/``last_post_at``/``last_author_id`` are written in the same
     transaction as the post, so a topic page of hundreds of threads sorts and shows them from one table.
+    In a pair's or group's thread ``last_member_post_id``/``last_member_post_at``/``last_member_author_id``
+    name the latest post by one of the space's own members (NULL in forums, and until a member writes): turn
+    taking ("waiting for your reply", whose turn, days silent) follows them, so a coordinator's post is
+    unread news for the members without being a turn of the conversation.
     ``Post.body_html`` is the sanitised rendering of ``Post.body`` made when it was written, so a page of
     posts is served without running Markdown again.
 """
@@ -136,6 +140,9 @@ class Thread(Base):
     last_post_id: Mapped[int | None] = mapped_column(Integer)
     last_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_author_id: Mapped[int | None] = mapped_column(Integer)
+    last_member_post_id: Mapped[int | None] = mapped_column(Integer)
+    last_member_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_member_author_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[Person | None] = relationship(foreign_keys=[author_id])

@@ -4,7 +4,9 @@
 with the code) or ``"weekly"`` (the ``WeeklyPrompt`` rows the coordinator writes). ``PromptProgress`` keeps,
 per space (``space_kind``/``space_id``, as on ``discussion_thread``: no foreign key, the space's course is
 the scope) and per set kind, which stages are done — so switching the set and back loses nothing. The
-Five Cs' last stage stores the mentee's commitment to action in ``commitment``.
+Five Cs' last stage ends with commitments to action, one ``PromptCommitment`` per person: the mentee of a
+pair, each mentee of a group, each member of a peer group; the stage's ``PromptProgress`` row is written
+when the last of the space's current mentees has written theirs.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ class WeeklyPrompt(Base):
 
 
 class PromptProgress(Base):
-    """A stage (or week) a space marked done, when and by whom; the commitment for the last Five Cs stage."""
+    """A stage (or week) a space marked done, when and by whom (for the Five Cs' last stage: the person whose
+    commitment completed it, or nobody when the last mentee without one left the group)."""
 
     __tablename__ = "prompt_progress"
     __table_args__ = (
@@ -66,4 +69,20 @@ class PromptProgress(Base):
     stage_key: Mapped[str] = mapped_column(String(40))
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    commitment: Mapped[str | None] = mapped_column(Text)
+
+
+class PromptCommitment(Base):
+    """One person's commitment to action at the end of the Five Cs in one space (``space_kind``/``space_id``
+    as on ``PromptProgress``). Its author can change it until the stage closes for the space."""
+
+    __tablename__ = "prompt_commitment"
+    __table_args__ = (UniqueConstraint("course_id", "space_kind", "space_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    space_kind: Mapped[str] = mapped_column(String(10))
+    space_id: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,6 +1,7 @@
 """Nudges: when a pair has been silent for the course's ``silence_days``, both members hear about it once.
 
-The silence period starts at the pair's last post (or at its start, before any post). The idempotency
+The silence period starts at the latest post by one of the space's members (or at its start, before any):
+a coordinator's post in the space does not end a silence. The idempotency
 key names the space and that instant, so each silence period gives at most one nudge per member, however
 often the tick runs; a new post starts a new period.
 """
@@ -23,8 +24,12 @@ def _last_activity(session: Session, course_id: int) -> dict[tuple[str, int], da
         from ..mentoring.discussions.pairs import last_activity_by_space
     except ImportError:  # pragma: no cover - before pair threads existed
         rows = session.execute(
-            select(Thread.space_kind, Thread.space_id, func.max(Thread.last_post_at))
-            .where(Thread.course_id == course_id, Thread.space_id.is_not(None), Thread.last_post_at.is_not(None))
+            select(Thread.space_kind, Thread.space_id, func.max(Thread.last_member_post_at))
+            .where(
+                Thread.course_id == course_id,
+                Thread.space_id.is_not(None),
+                Thread.last_member_post_at.is_not(None),
+            )
             .group_by(Thread.space_kind, Thread.space_id)
         ).all()
         return {(kind, int(sid)): at for kind, sid, at in rows if at is not None and sid is not None}

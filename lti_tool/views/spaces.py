@@ -30,6 +30,7 @@ from ..mentoring import discussions as ds
 from ..mentoring import prompts, spaces
 from ..mentoring.discussions import forums, moderation, pairs, rules
 from ..models import utcnow
+from ..models.prompts import PROMPTS_FIVE_CS
 from . import _posts as posts
 from ._posts import ThreadPlace, form_error
 from .access import require_tool_session, tool_url
@@ -122,11 +123,12 @@ def overview():
     moderated = spaces.is_moderated(session, g.course.id)
     prompt_set = prompts.prompt_set_kind(session, g.course.id)
     progress = prompts.progress_by_space(session, g.course.id)
+    committed = prompts.commitments_by_space(session, g.course.id) if prompt_set == PROMPTS_FIVE_CS else None
     reports = moderation.open_report_count(session, viewer())
     rows = []
     for space in sorted(all_spaces, key=lambda s: (not s.active, s.kind != spaces.PAIR, s.id)):
         act = activity.get((space.kind, space.id))
-        last = act.last_post_at if act else None
+        last = act.last_member_post_at if act else None  # members' posts only: a coordinator's is not a turn
         rows.append(
             {
                 "space": space,
@@ -134,6 +136,7 @@ def overview():
                 "silent_days": _days_since(last or space.started_at) if space.active else None,
                 "waiting_on": _waiting_on(space, act),
                 "progress": progress.get((space.kind, space.id)),
+                "commitments": _commitment_count(space, progress, committed),
                 "reply_time": replies.get((space.kind, space.id)),
             }
         )
@@ -154,15 +157,31 @@ def overview():
     )
 
 
+def _commitment_count(
+    space: spaces.Space,
+    progress: dict[tuple[str, int], tuple[int, int]],
+    committed: dict[tuple[str, int], set[int]] | None,
+) -> tuple[int, int] | None:
+    """(written, expected) commitments to action of a space whose current stage is the Five Cs' last
+    (``committed`` is None for another prompt set); None otherwise. Counts only: no names, no text."""
+    done, total = progress.get((space.kind, space.id), (0, 0))
+    if committed is None or total == 0 or done != total - 1:  # stages are done in order: the last is current
+        return None
+    written = committed.get((space.kind, space.id), set())
+    expected = prompts.committers_of(space)
+    return (sum(1 for person_id in expected if person_id in written), len(expected))
+
+
 def _silence_order(days: object) -> tuple[bool, int]:
     return (not isinstance(days, int), -days if isinstance(days, int) else 0)
 
 
 def _waiting_on(space: spaces.Space, act: pairs.SpaceActivity | None) -> str | None:
-    """Whose turn it is (metadata only): the members other than the last author, when a member wrote last."""
-    if act is None or act.last_author_id is None or act.last_author_id not in space.person_ids:
+    """Whose turn it is (metadata only): the members other than the author of the latest member post
+    (coordinators' posts are skipped; nobody's turn before a member writes)."""
+    if act is None or act.last_member_author_id is None:
         return None
-    others = [m.name for m in space.members if m.person_id != act.last_author_id]
+    others = [m.name for m in space.members if m.person_id != act.last_member_author_id]
     return ", ".join(others) or None
 
 
@@ -191,7 +210,7 @@ def _render_space(access: spaces.SpaceAccess, *, status: int = 200, **extra: Any
         space=access.space,
         threads=threads,
         activity=act,
-        silent_days=_days_since((act.last_post_at if act else None) or access.space.started_at),
+        silent_days=_days_since((act.last_member_post_at if act else None) or access.space.started_at),
         reported=reported,
         prompt=prompt,
         confidentiality=moderation_sentence(version.moderated),
@@ -364,11 +383,11 @@ def hide_post(access: spaces.SpaceAccess, post_id: int):
 @require_tool_session()
 @in_space
 def prompt_done(access: spaces.SpaceAccess):
-    """The pair marks the current stage (or week) done; the Conclusions stage records the mentee's
-    commitment to action."""
+    """The pair marks the current stage (or week) done; at the Conclusions stage a mentee saves (or changes)
+    their own commitment to action, and the stage closes once every mentee of the space has one."""
     session = db.session()
     try:
-        prompts.complete_stage(
+        done = prompts.complete_stage(
             session,
             access,
             key=request.form.get("key", ""),
@@ -380,7 +399,8 @@ def prompt_done(access: spaces.SpaceAccess):
         session.rollback()
         return _prompt_refused(access, err)
     session.commit()
-    return redirect(tool_url("spaces.space", notice="stage_done", _anchor="prompt", **_space_args(access)), code=303)
+    notice = "stage_done" if done is not None else "commitment_saved"
+    return redirect(tool_url("spaces.space", notice=notice, _anchor="prompt", **_space_args(access)), code=303)
 
 
 def _prompt_refused(access: spaces.SpaceAccess, err: prompts.PromptError):

@@ -9,8 +9,9 @@ plain dataclasses the web layer renders, exports as CSV or charts.
 
 Definitions (the dashboard's help text says the same in words):
 
-* **Last contact** of a pair: its latest post in the pair's private threads (``Thread.space_kind ==
-  "pair"``, ``space_id`` = the mentorship's id) or the start of its latest meeting recorded as held.
+* **Last contact** of a pair: its members' latest post in the pair's private threads (``Thread.space_kind
+  == "pair"``, ``space_id`` = the mentorship's id; ``Thread.last_member_post_at``, so a coordinator's post
+  does not hide a silent pair) or the start of its latest meeting recorded as held.
 * **Silent** pair: an active pair whose last contact is ``silent_days`` or more days ago, or that has had
   no contact at all ``silent_days`` days after the pairing was approved. Otherwise it is **active**.
 * **Reply time**: when a member posts after the other member, the time since the *first* post of the
@@ -373,7 +374,8 @@ SPACES = (SPACE_PAIR, SPACE_GROUP)
 
 
 def _thread_activity(session: Session, course_id: int) -> dict[Key, tuple[int, int, datetime | None]]:
-    """Per pair or group: (threads, posts, last post time), from the threads' own counters."""
+    """Per pair or group: (threads, posts, the members' last post time), from the threads' own counters
+    (posts counts every post; the time is the latest member post's, coordinators' posts are no contact)."""
     rows = _rows(
         session,
         select(
@@ -381,7 +383,7 @@ def _thread_activity(session: Session, course_id: int) -> dict[Key, tuple[int, i
             Thread.space_id,
             func.count(Thread.id),
             func.sum(Thread.post_count),
-            func.max(epoch_seconds(Thread.last_post_at)),
+            func.max(epoch_seconds(Thread.last_member_post_at)),
         )
         .where(Thread.course_id == course_id, Thread.space_kind.in_(SPACES))
         .group_by(Thread.space_kind, Thread.space_id),

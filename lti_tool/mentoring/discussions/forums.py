@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, tuple_, update
+from sqlalchemy import and_, case, func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session, contains_eager
 
 from ...models import ForumTopic, Person, Post, PostRevision, Thread, ThreadReadMarker, utcnow
@@ -28,6 +29,7 @@ MAX_TITLE_CHARS = 200
 MAX_DESCRIPTION_CHARS = 2_000
 POSTS_PER_PAGE = 50
 THREADS_PER_PAGE = 25
+MEMBER_COUNTERS = ("last_member_post_id", "last_member_post_at", "last_member_author_id")
 
 
 # --- input -----------------------------------------------------------------------------------------------
@@ -124,6 +126,8 @@ class ThreadRow:
     author_name: str | None
     unread: int
     waiting: bool
+    # A private space's thread whose latest post is not by one of the space's members (a coordinator's).
+    last_by_coordinator: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,12 +251,20 @@ def start_thread(session: Session, viewer: Viewer, topic: ForumTopic, *, title: 
     return thread
 
 
-def reply(session: Session, viewer: Viewer, thread: Thread, topic: ForumTopic | None, *, body: str) -> Post:
+def reply(
+    session: Session, viewer: Viewer, thread: Thread, topic: ForumTopic | None, *, body: str, member: bool = False
+) -> Post:
+    """A new post in ``thread``; ``member``: written by a member of the thread's private space (see ``_add_post``)."""
     _require_can_post(viewer, topic, thread)
-    return _add_post(session, viewer, thread, clean_text(body, "body", MAX_POST_CHARS), utcnow())
+    return _add_post(session, viewer, thread, clean_text(body, "body", MAX_POST_CHARS), utcnow(), member=member)
 
 
-def _add_post(session: Session, viewer: Viewer, thread: Thread, body: str, now: datetime) -> Post:
+def _add_post(
+    session: Session, viewer: Viewer, thread: Thread, body: str, now: datetime, *, member: bool = False
+) -> Post:
+    """Write the post and the thread's counters in one UPDATE. A post by a member of the thread's private
+    space (``member``) also moves ``last_member_*``, which turn taking follows; a coordinator's post or a
+    forum post does not."""
     post = Post(
         thread_id=thread.id,
         author_id=viewer.person_id,
@@ -263,18 +275,25 @@ def _add_post(session: Session, viewer: Viewer, thread: Thread, body: str, now: 
     )
     session.add(post)
     session.flush()
+    values: dict[str, Any] = {
+        "post_count": Thread.post_count + 1,
+        "last_post_id": case((func.coalesce(Thread.last_post_id, 0) < post.id, post.id), else_=Thread.last_post_id),
+        "last_post_at": now,
+        "last_author_id": viewer.person_id,
+    }
+    if member:
+        newer = func.coalesce(Thread.last_member_post_id, 0) < post.id  # the old value: SET reads the row before
+        values |= {
+            "last_member_post_id": case((newer, post.id), else_=Thread.last_member_post_id),
+            "last_member_post_at": case(
+                (newer, literal(now, Thread.last_member_post_at.type)), else_=Thread.last_member_post_at
+            ),
+            "last_member_author_id": case((newer, viewer.person_id), else_=Thread.last_member_author_id),
+        }
     session.execute(
-        update(Thread)
-        .where(Thread.id == thread.id)
-        .values(
-            post_count=Thread.post_count + 1,
-            last_post_id=case((func.coalesce(Thread.last_post_id, 0) < post.id, post.id), else_=Thread.last_post_id),
-            last_post_at=now,
-            last_author_id=viewer.person_id,
-        )
-        .execution_options(synchronize_session=False)
+        update(Thread).where(Thread.id == thread.id).values(**values).execution_options(synchronize_session=False)
     )
-    session.expire(thread, ["post_count", "last_post_id", "last_post_at", "last_author_id"])
+    session.expire(thread, ["post_count", "last_post_id", "last_post_at", "last_author_id", *MEMBER_COUNTERS])
     mark_read(session, viewer, thread.id, post.id, participated=True)
     return post
 

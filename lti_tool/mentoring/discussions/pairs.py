@@ -14,6 +14,11 @@ is decided by :mod:`lti_tool.mentoring.spaces` (its ``SpaceAccess``); this modul
 
 Every lookup is scoped by the space *and* its course, so a thread or post id of another space is
 ``NotFound`` even for someone who may enter both spaces. Callers commit.
+
+Turn taking counts the members' posts only. A coordinator who writes in a space (moderation) adds unread
+news for the members, shown as from a coordinator, but it is nobody's turn because of it: "waiting for
+your reply", whose turn, the last activity and days silent of the coordinators' overview, nudges and the
+typical reply time all follow the latest *member* post (``Thread.last_member_*``, written with the post).
 """
 
 from __future__ import annotations
@@ -97,8 +102,10 @@ def space_threads(session: Session, access: SpaceAccess) -> list[forums.ThreadRo
             thread=t,
             author_name=p.display_name if p is not None else None,
             unread=unread.get(t.id, 0),
-            # A pair is a conversation: when someone else wrote last, a member owes a reply.
-            waiting=bool(access.is_member and t.last_author_id not in (None, viewer.person_id)),
+            # A pair is a conversation: when another member wrote last, a member owes a reply. A coordinator's
+            # post is unread news, not a turn (it does not move ``last_member_author_id``).
+            waiting=bool(access.is_member and t.last_member_author_id not in (None, viewer.person_id)),
+            last_by_coordinator=t.last_post_id is not None and t.last_post_id != t.last_member_post_id,
         )
         for t, p, _m in rows
     ]
@@ -130,13 +137,14 @@ def start_thread(session: Session, access: SpaceAccess, *, title: str, body: str
     )
     session.add(thread)
     session.flush()
-    forums._add_post(session, viewer, thread, body, now)
+    forums._add_post(session, viewer, thread, body, now, member=access.is_member)
     return thread
 
 
 def reply(session: Session, access: SpaceAccess, thread: Thread, *, body: str) -> Post:
+    """A reply; a member's is a turn of the conversation, a coordinator's is not (module doc)."""
     require_write(access)
-    return forums.reply(session, viewer_for(access), thread, None, body=body)
+    return forums.reply(session, viewer_for(access), thread, None, body=body, member=access.is_member)
 
 
 def thread_posts(session: Session, access: SpaceAccess, thread: Thread, **page: object) -> forums.PostPage:
@@ -236,55 +244,64 @@ def reported_posts(session: Session, access: SpaceAccess) -> list[moderation.Rep
 @dataclass(frozen=True)
 class SpaceActivity:
     threads: int
-    posts: int
-    last_post_at: datetime | None
-    # Who wrote last, so "waiting for whom" can be shown without reading any text.
-    last_author_id: int | None = None
+    posts: int  # every post, coordinators' included
+    last_post_at: datetime | None  # the latest post, a coordinator's included
+    # The latest post by one of the space's members and its author: "last activity", days silent and
+    # "waiting for whom" follow these, without reading any text (a coordinator's post is not a turn).
+    last_member_post_at: datetime | None = None
+    last_member_author_id: int | None = None
 
 
 def activity_by_space(
     session: Session, course_id: int, *, only: tuple[str, int] | None = None
 ) -> dict[tuple[str, int], SpaceActivity]:
-    """Per private space of the course (or only the space ``only``): threads, posts and the latest post's
-    time and author (one query for the counts, one for the latest authors). Metadata only: no titles, no
-    text."""
+    """Per private space of the course (or only the space ``only``): threads, posts, the latest post's time,
+    and the latest member post's time and author (one query for the counts, one for the latest member
+    authors). Metadata only: no titles, no text."""
     scope = [Thread.course_id == course_id, Thread.space_id.is_not(None)]
     if only is not None:
         scope = [Thread.course_id == course_id, Thread.space_kind == only[0], Thread.space_id == only[1]]
     counts = session.execute(
         select(
-            Thread.space_kind, Thread.space_id, func.count(), func.sum(Thread.post_count), func.max(Thread.last_post_at)
+            Thread.space_kind,
+            Thread.space_id,
+            func.count(),
+            func.sum(Thread.post_count),
+            func.max(Thread.last_post_at),
+            func.max(Thread.last_member_post_at),
         )
         .where(*scope)
         .group_by(Thread.space_kind, Thread.space_id)
     ).all()
     latest: dict[tuple[str, int], tuple[datetime, int | None]] = {}
     for kind, space_id, at, author in session.execute(
-        select(Thread.space_kind, Thread.space_id, Thread.last_post_at, Thread.last_author_id).where(
-            *scope, Thread.last_post_at.is_not(None)
+        select(Thread.space_kind, Thread.space_id, Thread.last_member_post_at, Thread.last_member_author_id).where(
+            *scope, Thread.last_member_post_at.is_not(None)
         )
     ):
         key = (kind, int(space_id or 0))
         if at is not None and (key not in latest or latest[key][0] < at):
             latest[key] = (at, author)
     result: dict[tuple[str, int], SpaceActivity] = {}
-    for kind, space_id, n, posts, last in counts:
+    for kind, space_id, n, posts, last, last_member in counts:
         key = (kind, int(space_id or 0))
         result[key] = SpaceActivity(
             threads=n,
             posts=int(posts or 0),
             last_post_at=last,
-            last_author_id=latest[key][1] if key in latest else None,
+            last_member_post_at=last_member,
+            last_member_author_id=latest[key][1] if key in latest else None,
         )
     return result
 
 
 def last_activity_by_space(session: Session, course_id: int) -> dict[tuple[str, int], datetime]:
-    """When each private space of the course last had a post: ``{(kind, id): last post time (UTC)}``.
-    Spaces without any post are absent (their pairing's start is the caller's reference)."""
+    """When a member of each private space of the course last posted: ``{(kind, id): time (UTC)}``.
+    Spaces where no member has posted are absent (their pairing's start is the caller's reference); a
+    coordinator's post does not end a silence."""
     rows = session.execute(
-        select(Thread.space_kind, Thread.space_id, func.max(Thread.last_post_at))
-        .where(Thread.course_id == course_id, Thread.space_id.is_not(None), Thread.last_post_at.is_not(None))
+        select(Thread.space_kind, Thread.space_id, func.max(Thread.last_member_post_at))
+        .where(Thread.course_id == course_id, Thread.space_id.is_not(None), Thread.last_member_post_at.is_not(None))
         .group_by(Thread.space_kind, Thread.space_id)
     ).all()
     return {(kind, int(space_id or 0)): at for kind, space_id, at in rows if at is not None}

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ...models import MatchRun, Membership, Mentorship, Participant, Person, Program, ProposedPair, SwitchRequest
 from ...models.base import utcnow
 from ...models.mentorships import MentoringGroup
+from .. import prompts, spaces
 from ..matching import Assignment, MatchingError, Mode, match
 from .errors import NotAllowed, NotInProgram
 from .matching_input import MatchingInput, matching_input
@@ -361,7 +362,8 @@ def decide_switch(
 ) -> SwitchRequest:
     """Approve (the pairing ends; the next run may re-match the people, never with each other) or decline.
 
-    For a group, approval takes the requester out of the group (``left_at``); the group goes on.
+    For a group, approval takes the requester out of the group (``left_at``); the group goes on, and if
+    the others have all written their commitment to action, the Five Cs' last stage closes for them.
     """
     request = session.execute(_in_course(course_id).where(SwitchRequest.id == request_id)).scalar_one_or_none()
     if request is None:
@@ -377,8 +379,17 @@ def decide_switch(
         for member in request.group.members:
             if member.participant_id == request.requested_by and member.left_at is None:
                 member.left_at = request.decided_at
+        session.flush()
+        _after_leaving(session, course_id, request.group.id)
     session.flush()
     return request
+
+
+def _after_leaving(session: Session, course_id: int, group_id: int) -> None:
+    """Someone left the group: they no longer hold its Five Cs' Conclusions stage open."""
+    space = spaces.get_space(session, course_id, spaces.GROUP, group_id)
+    if space is not None and space.active:
+        prompts.close_if_all_committed(session, space)
 
 
 def end_pairing(session: Session, course_id: int, mentorship_id: int) -> Mentorship:
