@@ -197,14 +197,19 @@ def check_activity_data(data: ActivityData) -> dict[str, str]:
     return errors
 
 
-def check_checkpoint(session: Session, course_id: int, data: ActivityData) -> dict[str, str]:
-    """Problems with the chosen checkpoint: it must be the course's, and an instrument score of mentees'
-    evaluations of their mentor is not a grade for anyone (its score would be a mentee's rating)."""
+def check_checkpoint(
+    session: Session, course_id: int, data: ActivityData, current: int | None = None
+) -> dict[str, str]:
+    """Problems with the chosen checkpoint: it must be the course's, not archived (unless it is the one the
+    activity already grades, ``current``), and an instrument score of mentees' evaluations of their mentor
+    is not a grade for anyone (its score would be a mentee's rating)."""
     if data.kind != ActivityKind.EVALUATION.value or data.checkpoint_id is None:
         return {}
     checkpoint = session.get(EvaluationCheckpoint, data.checkpoint_id)
     if checkpoint is None or checkpoint.course_id != course_id:
         return {"checkpoint_id": N_("Choose one of this course's checkpoints.")}
+    if checkpoint.archived_at is not None and checkpoint.id != current:
+        return {"checkpoint_id": N_("This checkpoint is archived: restore it on the Evaluations page to grade it.")}
     if data.rule == ScoringRule.INSTRUMENT_SCORE.value and checkpoint.audience in NOT_A_GRADE:
         return {
             "rule": N_(
@@ -277,7 +282,7 @@ def update_activity(
     """
     if activity.source == ActivitySource.DEEP_LINK.value and data.kind != activity.kind:
         raise _invalid({"kind": N_("This activity was placed in the LMS as this kind; it cannot change.")})
-    errors = check_activity_data(data) or check_checkpoint(session, activity.course_id, data)
+    errors = check_activity_data(data) or check_checkpoint(session, activity.course_id, data, activity.checkpoint_id)
     if errors:
         raise _invalid(errors)
     item = activity.line_item
@@ -833,14 +838,31 @@ def _participation_comment(counts: Mapping[str, int]) -> str:
 # --- evaluation checkpoints and responses (the evaluations domain) --------------------------------------------
 
 
-def checkpoint_choices(session: Session, course_id: int) -> list[tuple[int, str]]:
-    """The course's evaluation checkpoints as (id, title) for a coordinator to tie an activity to."""
-    rows = session.execute(
+def checkpoint_choices(
+    session: Session, course_id: int, *, keep: int | None = None, include_archived: bool = False
+) -> list[tuple[int, str]]:
+    """The course's evaluation checkpoints as (id, title) for a coordinator to tie an activity to: archived
+    ones left out, except ``keep`` (the one an activity already grades) or all with ``include_archived``
+    (to name them)."""
+    query = (
         select(EvaluationCheckpoint.id, EvaluationCheckpoint.title)
         .where(EvaluationCheckpoint.course_id == course_id)
         .order_by(EvaluationCheckpoint.due_at, EvaluationCheckpoint.id)
-    ).all()
-    return [(int(cid), str(title)) for cid, title in rows]
+    )
+    if not include_archived:
+        query = query.where((EvaluationCheckpoint.archived_at.is_(None)) | (EvaluationCheckpoint.id == (keep or 0)))
+    return [(int(cid), str(title)) for cid, title in session.execute(query).all()]
+
+
+def archived_checkpoint_ids(session: Session, course_id: int) -> set[int]:
+    """Ids of the course's archived checkpoints (pages mark them)."""
+    return set(
+        session.execute(
+            select(EvaluationCheckpoint.id).where(
+                EvaluationCheckpoint.course_id == course_id, EvaluationCheckpoint.archived_at.is_not(None)
+            )
+        ).scalars()
+    )
 
 
 TEXT_ITEMS = ("short_text", "long_text")

@@ -19,6 +19,7 @@ from ..grades.activities import (
     RULES_FOR_KIND,
     ActivityData,
     activity_counts,
+    archived_checkpoint_ids,
     check_activity_data,
     checkpoint_choices,
     course_activities,
@@ -115,8 +116,9 @@ def _number(raw: object) -> float:
     return value
 
 
-def _parse(form, kind_fixed: str | None) -> tuple[ActivityData, Values, dict[str, str]]:
-    """The activity the form describes, what the user sent (kept on a refused form), and field errors."""
+def _parse(form, kind_fixed: str | None, current: int | None = None) -> tuple[ActivityData, Values, dict[str, str]]:
+    """The activity the form describes, what the user sent (kept on a refused form), and field errors.
+    ``current``: the checkpoint the activity already grades (offered even when archived)."""
     values: Values = {name: form.get(name, "") for name in _values_of(None)}
     kind = kind_fixed or str(values["kind"])
     values["kind"] = kind
@@ -124,7 +126,7 @@ def _parse(form, kind_fixed: str | None) -> tuple[ActivityData, Values, dict[str
     checkpoint_id: int | None = None
     raw_checkpoint = str(values["checkpoint_id"]).strip()
     if kind == ActivityKind.EVALUATION.value and raw_checkpoint:
-        allowed = {cid for cid, _label in checkpoint_choices(db.session(), g.course.id)}
+        allowed = {cid for cid, _label in checkpoint_choices(db.session(), g.course.id, keep=current)}
         try:
             checkpoint_id = int(raw_checkpoint)
         except ValueError:
@@ -157,7 +159,10 @@ def _render_form(activity: GradableActivity | None, values: Values, errors: dict
             component_labels=_component_labels(),
             components=PARTICIPATION_COMPONENTS,
             evaluation_rules=RULES_FOR_KIND[ActivityKind.EVALUATION.value],
-            checkpoints=checkpoint_choices(db.session(), g.course.id),
+            checkpoints=checkpoint_choices(
+                db.session(), g.course.id, keep=activity.checkpoint_id if activity is not None else None
+            ),
+            archived_checkpoints=archived_checkpoint_ids(db.session(), g.course.id),
             deep_linked=activity is not None and activity.source == ActivitySource.DEEP_LINK.value,
         ),
         status,
@@ -181,7 +186,8 @@ def index():
         activities=activities,
         counts=activity_counts(db.session(), activities),
         rule_labels=_rule_labels(),
-        checkpoints=dict(checkpoint_choices(db.session(), g.course.id)),
+        checkpoints=dict(checkpoint_choices(db.session(), g.course.id, include_archived=True)),
+        archived_checkpoints=archived_checkpoint_ids(db.session(), g.course.id),
         notice=notice,
     )
 
@@ -215,7 +221,7 @@ def edit(activity_id: int):
     if request.method == "GET":
         return _render_form(activity, _values_of(activity), {})
     fixed = activity.kind if activity.source == ActivitySource.DEEP_LINK.value else None
-    data, values, errors = _parse(request.form, fixed)
+    data, values, errors = _parse(request.form, fixed, activity.checkpoint_id)
     if errors:
         return _render_form(activity, values, errors, 400)
     try:
@@ -249,7 +255,8 @@ def _render_show(
             rule_labels=_rule_labels(),
             component_labels=_component_labels(),
             components=PARTICIPATION_COMPONENTS,
-            checkpoints=dict(checkpoint_choices(db.session(), g.course.id)),
+            checkpoints=dict(checkpoint_choices(db.session(), g.course.id, include_archived=True)),
+            archived_checkpoints=archived_checkpoint_ids(db.session(), g.course.id),
             submissions=submissions(db.session(), activity),
             deliveries=latest_deliveries(db.session(), g.course.id, activity.line_item_id),
             texts=_response_texts(activity),
