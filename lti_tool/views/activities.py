@@ -34,7 +34,7 @@ from ..grades.activities import (
 )
 from ..grades.results import latest_deliveries
 from ..grades.services import from_app
-from ..grades.tasks import participation_job, request_participation
+from ..grades.tasks import REGRADE_KIND, activity_job, participation_job, request_participation, request_regrade
 from ..jobs.status import message as job_message
 from ..models import Job
 from ..models.activities import (
@@ -225,7 +225,7 @@ def edit(activity_id: int):
     if errors:
         return _render_form(activity, values, errors, 400)
     try:
-        update_activity(db.session(), activity, data, from_app(current_app))
+        outcome = update_activity(db.session(), activity, data, from_app(current_app))
     except GradeError as err:
         db.session.rollback()
         fields = getattr(err, "fields", None)
@@ -233,6 +233,14 @@ def edit(activity_id: int):
             return _render_form(activity, values, {k: _(v) for k, v in fields.items()}, 400)
         return _render_form(activity, values, {"form": _(err.message)}, err.status if err.status < 500 else 502)
     db.session.commit()
+    if outcome.regrade or outcome.recompute:
+        # The results already recorded follow the new settings in a job; the page shows its progress.
+        start = request_regrade if outcome.regrade else request_participation
+        job = start(g.course, activity.id, created_by=g.person.id)
+        notice, anchor = ("regrade", "#regrade") if outcome.regrade else ("recompute-settings", "#recompute")
+        return redirect(
+            tool_url("activities.show", activity_id=activity.id, notice=notice, job=job.id) + anchor, code=303
+        )
     return redirect(tool_url("activities.show", activity_id=activity.id, notice="saved"), code=303)
 
 
@@ -244,10 +252,20 @@ def _render_show(
         "saved": _("Activity saved."),
         "graded": _("Score saved; it is being sent to the LMS."),
         "recompute": _("Participation is being computed; the scores are sent to the LMS when it is done."),
+        "recompute-settings": _(
+            "Activity saved. Participation is being recomputed with the new settings; the changed scores are "
+            "sent to the LMS when it is done."
+        ),
+        "regrade": _(
+            "Activity saved. The results already recorded are being regraded with the new settings; scores "
+            "given by a coordinator are kept. The changed scores are sent to the LMS."
+        ),
     }.get(request.args.get("notice", ""))
     job: Job | None = None
     if activity.rule == ScoringRule.PARTICIPATION.value:
         job = participation_job(db.session(), g.course.id, request.args.get("job", type=int), activity.id)
+    elif activity.kind == ActivityKind.EVALUATION.value:
+        job = activity_job(db.session(), g.course.id, REGRADE_KIND, request.args.get("job", type=int), activity.id)
     return (
         render_template(
             "activities/show.html",
