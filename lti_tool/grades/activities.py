@@ -14,7 +14,8 @@ Hooks other areas call:
 
 Participation (:func:`participation_scores`) is computed from engagement in the pair spaces with the
 coordinator's weights and a target per component; :func:`recompute_participation` records the changed
-results and runs in a job (``grades.participation``), never inside a request.
+results and runs in a job (``grades.participation``), never inside a request. The comment sent with a
+participation score is written in the student's language (:func:`participation_comment`).
 
 Computed results and coordinators' scores: a score a coordinator types (:func:`grade_manual`) is marked
 ``is_override``. When an activity's rule, maximum or checkpoint changes, :func:`regrade_evaluation`
@@ -25,11 +26,13 @@ results of people the new rule no longer grades (nothing is taken out of the gra
 
 from __future__ import annotations
 
+import gettext as _gettext
 import logging
 import math
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -953,6 +956,62 @@ class RecomputeReport:
     changed: int = 0
 
 
+class Translator(Protocol):
+    """What the participation comment needs of a catalogue (``gettext.NullTranslations``, Babel's
+    ``Translations``)."""
+
+    def gettext(self, message: str, /) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
+
+
+# A language code ("es") → the catalogue of that language; the web layer passes Flask-Babel's.
+TranslationsFor = Callable[[str], Translator]
+ENGLISH: Translator = _gettext.NullTranslations()
+
+
+def _english(_language: str) -> Translator:
+    return ENGLISH
+
+
+def supported_language(locale: str | None, languages: Sequence[str]) -> str | None:
+    """The tool's language for an LTI locale (``es-MX`` or ``pt_BR`` → ``es``, ``pt``), or None."""
+    wanted = (locale or "").replace("_", "-").split("-")[0].lower()
+    return wanted if wanted and wanted in languages else None
+
+
+def course_language(session: Session, course_id: int, languages: Sequence[str], default: str) -> str:
+    """The course's language as its LMS shows it: the locale of the coordinator who launched last, when the
+    tool has it; else ``default``. (LTI carries no course language; a student without a locale of their
+    own gets the language their coordinators use.)"""
+    for locale in session.execute(
+        select(Person.locale)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.course_id == course_id,
+            Membership.program_role == "coordinator",
+            Person.locale.is_not(None),
+        )
+        .order_by(Person.last_launch_at.desc(), Person.id)
+        .limit(5)
+    ).scalars():
+        found = supported_language(locale, languages)
+        if found is not None:
+            return found
+    return default
+
+
+def participation_comment(counts: Mapping[str, int], t: Translator = ENGLISH) -> str:
+    """The comment sent to the LMS with a participation score, in the language of ``t``."""
+    posts, meetings, goals = (int(counts.get(name, 0)) for name in ("posts", "meetings", "goals"))
+    parts = {
+        "messages": t.ngettext("%(num)d message", "%(num)d messages", posts) % {"num": posts},
+        "meetings": t.ngettext("%(num)d meeting held", "%(num)d meetings held", meetings) % {"num": meetings},
+        "goals": t.ngettext("%(num)d goal update", "%(num)d goal updates", goals) % {"num": goals},
+    }
+    return t.gettext("Mentoring participation: %(messages)s, %(meetings)s, %(goals)s.") % parts
+
+
 def recompute_participation(
     session: Session,
     activity: GradableActivity,
@@ -960,23 +1019,31 @@ def recompute_participation(
     chunk: int = 500,
     commit: Callable[[], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    translations: TranslationsFor | None = None,
+    languages: Sequence[str] = ("en",),
+    default_language: str = "en",
 ) -> RecomputeReport:
     """Compute every participant's participation score and record the ones that changed.
 
     Results are recorded (with their outbox rows) in chunks of ``chunk`` people; ``commit`` is called
-    after each chunk (a job commits there), ``progress(done, total)`` reports how far it got. A score equal
-    to the one recorded is not recorded again, so a recompute sends only what changed.
+    after each chunk (a job commits there), ``progress(done, total)`` reports how far it got. A score and
+    comment equal to the ones recorded are not recorded again, so a recompute sends only what changed.
+    The comment is written in each student's language: the locale of their last launch when the tool
+    speaks it (one of ``languages``), else the course's (:func:`course_language`), with the catalogue
+    ``translations(language)`` gives (English without it).
     """
     if activity.rule != ScoringRule.PARTICIPATION.value:
         raise ActivityError(N_("Only participation activities are computed from engagement."))
     item = activity.line_item
     if item is None:
         raise ActivityError(N_("This activity has no gradebook column yet."))
+    catalogue = translations or _english
     people = graded_people(session, activity.course_id)
     report = RecomputeReport(people=len(people))
     maximum = float(activity.score_maximum)
     weights = activity.weights or DEFAULT_WEIGHTS
     targets = activity.targets or DEFAULT_TARGETS
+    fallback: str | None = None
     for start in range(0, len(people), chunk):
         part = people[start : start + chunk]
         scores = participation_scores(session, activity.course_id, weights, targets, part)
@@ -986,27 +1053,40 @@ def recompute_participation(
                 select(GradeResult).where(GradeResult.line_item_id == item.id, GradeResult.person_id.in_(part))
             ).scalars()
         }
-        subs = dict(session.execute(select(Person.id, Person.sub).where(Person.id.in_(part))).all())
+        who = {
+            pid: (sub, locale)
+            for pid, sub, locale in session.execute(
+                select(Person.id, Person.sub, Person.locale).where(Person.id.in_(part))
+            ).all()
+        }
         changed = []
         for person_id in part:
             score = scores[person_id].score(maximum)
+            sub, locale = who[person_id]
+            language = supported_language(locale, languages)
+            if language is None:
+                if fallback is None:
+                    fallback = course_language(session, activity.course_id, languages, default_language)
+                language = fallback
+            comment = participation_comment(scores[person_id].counts, catalogue(language))
             old = existing.get(person_id)
             if (
                 old is not None
                 and old.score_given == score
                 and old.score_maximum == maximum
                 and old.grading_progress == "FullyGraded"
+                and old.comment == comment
             ):
                 continue
             changed.append(
                 ResultEntry(
                     person_id=person_id,
-                    sub=subs[person_id],
+                    sub=sub,
                     score_given=score,
                     score_maximum=maximum,
                     activity_progress="InProgress",
                     grading_progress="FullyGraded",
-                    comment=_participation_comment(scores[person_id].counts),
+                    comment=comment,
                 )
             )
         report.changed += record_results(session, item, changed)
@@ -1020,14 +1100,6 @@ def recompute_participation(
         activity.last_computed_at = utcnow()
         session.flush()
     return report
-
-
-def _participation_comment(counts: Mapping[str, int]) -> str:
-    # Sent to the LMS with the score; English, as the LMS shows it to the student in its own language.
-    return (
-        f"Mentoring participation: {counts.get('posts', 0)} messages, "
-        f"{counts.get('meetings', 0)} meetings held, {counts.get('goals', 0)} goal updates."
-    )
 
 
 # --- evaluation checkpoints and responses (the evaluations domain) --------------------------------------------

@@ -10,9 +10,11 @@ settings changed (``grades.regrade``) are jobs too, with progress, one per activ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale, get_translations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +22,7 @@ from ..extensions import db
 from ..jobs import N_, JobContext, JobFailure, enqueue, fail_if_abandoned, job
 from ..models import Course, Job, JobStatus
 from ..models.jobs import ACTIVE_STATUSES
-from .activities import ActivityError, recompute_participation, regrade_evaluation
+from .activities import ActivityError, TranslationsFor, Translator, recompute_participation, regrade_evaluation
 from .delivery import DeliveryReport, deliver_pending
 from .errors import NotInCourse
 from .services import from_app
@@ -45,6 +47,29 @@ MSG_REGRADED_LEFT = N_(
     "%(unchanged)s; given by a coordinator and kept as they were: %(overrides)s; left in the gradebook "
     "unchanged because the new settings no longer grade those students: %(left)s."
 )
+
+
+def comment_translations() -> TranslationsFor:
+    """Flask-Babel's catalogue per language (for comments sent to the LMS in each student's language),
+    each loaded once. Needs an app context (a job or a CLI command has one)."""
+    loaded: dict[str, Translator] = {}
+
+    def catalogue(language: str) -> Translator:
+        if language not in loaded:
+            with force_locale(language):
+                loaded[language] = get_translations()
+        return loaded[language]
+
+    return catalogue
+
+
+def language_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``recompute_participation`` arguments that choose the comment's language."""
+    return {
+        "translations": comment_translations(),
+        "languages": tuple(config.get("LANGUAGES") or ("en",)),
+        "default_language": str(config.get("BABEL_DEFAULT_LOCALE") or "en"),
+    }
 
 
 @job(KIND, unique_per_course=True)
@@ -88,6 +113,7 @@ def compute_participation(ctx: JobContext, activity_id: int) -> dict[str, Any]:
             chunk=int(ctx.config.get("GRADES_PARTICIPATION_CHUNK", 500)),
             commit=session.commit,
             progress=lambda done, total: ctx.progress(done, total, MSG_COMPUTING, counted=done, people=total),
+            **language_settings(ctx.config),
         )
     except ActivityError as err:
         raise JobFailure(err.message) from err
