@@ -1,16 +1,18 @@
-"""Regrading an activity after its settings change, over real HTTP with the demo LMS's gradebook showing what
-the tool sent."""
+"""Regrading an activity after its settings change, and participation comments in each student's language,
+over real HTTP with the demo LMS's gradebook showing what the tool sent."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 
 from lti_tool.extensions import db
 from lti_tool.grades.activities import regrade_evaluation
-from lti_tool.models import GradableActivity, GradeOutbox, GradeResult
+from lti_tool.models import GradableActivity, GradeOutbox, GradeResult, Membership, Person, utcnow
 
 from .support.browser import Page
-from .test_activities import gradebook_cell, wait_for_job
+from .test_activities import create_participation, gradebook_cell, student_name, wait_for_job
 from .test_discussions import location
 from .test_evaluations_support import Actor, answer, copy_template, paired_course, schedule
 from .test_grades import deliver
@@ -207,3 +209,76 @@ def test_switching_to_manual_keeps_scores_for_the_coordinator_and_a_later_submis
     deliver(live)
     assert gradebook_cell(live, context, "Reflection check grade", mentee.name).startswith("8.0 / 10.0")
     assert gradebook_cell(live, context, "Reflection check grade", mentor.name).startswith("9.0 / 10.0")
+
+
+def test_participation_comment_is_sent_in_each_students_language(live):
+    """A student whose LMS speaks Spanish gets the participation comment in Spanish, an English-speaking one
+    in English, and one whose language the tool does not speak gets the course's (its coordinators')."""
+    from lti_tool.sandbox.models import SandboxUser
+
+    from .support.demo import people
+    from .test_discussions import actor
+    from .test_space_support import pair_course, pair_reply, start_pair_thread
+
+    course = pair_course(live, pairs=1, extra_students=1)
+    pair = course.pairs[0]
+    [extra_sub] = [
+        sub for sub in people(live.app, "student", course.context_id) if sub not in (pair.mentor_sub, pair.mentee_sub)
+    ]
+    with live.app.app_context():
+        db.session.execute(update(SandboxUser).where(SandboxUser.sub == pair.mentee_sub).values(locale="es-MX"))
+        db.session.execute(update(SandboxUser).where(SandboxUser.sub == extra_sub).values(locale="ja"))
+        db.session.commit()
+        db.session.remove()
+    actor(live, pair.mentee_sub, context=course.context_id)  # the next launch carries the new locale
+    actor(live, extra_sub, context=course.context_id)
+    with live.app.app_context():
+        locale = db.session.execute(select(Person.locale).where(Person.sub == pair.mentee_sub)).scalar()
+        assert locale.lower().replace("_", "-") == "es-mx"  # as Moodle writes it
+        # This course's coordinators work in German: another coordinator, the last to launch, in de-DE.
+        course_id = (
+            db.session.execute(
+                select(Membership.course_id)
+                .join(Person, Person.id == Membership.person_id)
+                .where(Person.sub == pair.mentee_sub)
+                .order_by(Membership.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        mentee_person = db.session.execute(select(Person).where(Person.sub == pair.mentee_sub)).scalars().first()
+        colleague = Person(
+            platform_id=mentee_person.platform_id,
+            sub="coordinator-de-" + course.context_id,
+            name="Koordinatorin",
+            locale="de-DE",
+            last_launch_at=utcnow() + timedelta(days=1),
+        )
+        db.session.add(colleague)
+        db.session.flush()
+        db.session.add(
+            Membership(course_id=course_id, person_id=colleague.id, lti_roles=[], program_role="coordinator")
+        )
+        db.session.commit()
+        db.session.remove()
+
+    thread = start_pair_thread(pair.mentor, pair, "Hola", "First message")
+    assert pair_reply(pair.mentee, pair, thread, "Gracias").status == 303
+    activity_id = create_participation(course.coordinator, "Participation (languages)", target_posts="2")
+    started = course.coordinator.post(f"/activities/{activity_id}/recompute")
+    job = wait_for_job(live, int(location(started).split("job=")[1].split("&")[0].split("#")[0]))
+    assert job.status == "succeeded", (job.status, job.error)
+    deliver(live)
+
+    column = "Participation (languages)"
+    spanish = gradebook_cell(live, course.context_id, column, student_name(live, pair.mentee_sub))
+    assert "Participación en la mentoría: 1 mensaje, 0 reuniones realizadas, 0 actualizaciones de objetivos." in (
+        spanish
+    ), spanish
+    english = gradebook_cell(live, course.context_id, column, student_name(live, pair.mentor_sub))
+    assert "Mentoring participation: 1 message, 0 meetings held, 0 goal updates." in english, english
+    german = gradebook_cell(live, course.context_id, column, student_name(live, extra_sub))
+    assert "Beteiligung am Mentoring: 0 Nachrichten" in german, german
+    # The coordinator's own page shows what was sent.
+    page = course.coordinator.get(f"/activities/{activity_id}")
+    assert "Participación en la mentoría" in page.text
