@@ -282,3 +282,13 @@ def test_participation_comment_is_sent_in_each_students_language(live):
     # The coordinator's own page shows what was sent.
     page = course.coordinator.get(f"/activities/{activity_id}")
     assert "Participación en la mentoría" in page.text
+
+    # A new target recomputes at once (the scores already sent followed the old one): a job, on its own.
+    edit = course.coordinator.get(f"/activities/{activity_id}/edit")
+    saved = course.coordinator.submit(edit, "main form.stacked", {"target_posts": "1"})
+    assert "notice=recompute-settings" in location(saved) and "job=" in location(saved)
+    job = wait_for_job(live, int(location(saved).split("job=")[1].split("&")[0].split("#")[0]))
+    assert job.status == "succeeded" and job.result["changed"] == 2, (job.status, job.result)
+    deliver(live)
+    spanish = gradebook_cell(live, course.context_id, column, student_name(live, pair.mentee_sub))
+    assert spanish.startswith("10.0 / 10.0") and "1 mensaje," in spanish, spanish
