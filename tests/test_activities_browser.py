@@ -61,3 +61,55 @@ def test_coordinator_creates_a_participation_activity_in_the_lms_iframe(chromium
         screenshot(page, "activity-participation")
     finally:
         context.close()
+
+
+def test_coordinator_changes_a_rule_and_watches_the_regrade_in_the_lms_iframe(chromium, live, browser):
+    """Changing an evaluation activity's rule shows the regrade's progress on the activity page (polled in
+    the iframe) until its message says what changed; the page with the override badge passes axe-core."""
+    from .test_activities_regrade import post_form
+    from .test_evaluations_support import answer, copy_template, paired_course, schedule
+
+    world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
+    coordinator, mentee, mentor = world.coordinator, world.mentees[0], world.mentors[0]
+    checkpoint = schedule(coordinator, copy_template(coordinator, "self_assessment"), "self_assessment", "Check")
+    created = post_form(
+        coordinator,
+        "/activities/new",
+        title="Check grade",
+        kind="evaluation",
+        rule="completion",
+        score_maximum="10",
+        checkpoint_id=str(checkpoint),
+    )
+    activity = int(created.response.headers["Location"].split("/activities/")[1].split("?")[0])
+    for who in (mentee, mentor):
+        assert answer(who, checkpoint, None, {f"q{i}": "4" for i in range(1, 5)}).status == 200
+    graded = post_form(
+        coordinator, f"/activities/{activity}/grade/{mentor.person_id}", on=f"/activities/{activity}", score="6"
+    )
+    assert graded.status == 303
+
+    context = new_context(chromium)
+    try:
+        page = context.new_page()
+        page.goto(f"{live.lms_url}/sandbox/?context={world.course.context_id}")
+        page.get_by_role("button", name=f"Open as {INSTRUCTOR}").click()
+        tool = page.frame_locator(TOOL_FRAME)
+        expect(tool.get_by_role("heading", name="Mentoring space", exact=True)).to_be_visible(timeout=15_000)
+        frame = page.frame(name="tool-frame")
+        assert frame is not None
+        tool.get_by_role("navigation").get_by_role("link", name="Graded activities").click()
+        tool.get_by_role("link", name="Check grade").click()
+        expect(tool.get_by_text("Given by a coordinator: kept when the activity is regraded")).to_be_visible()
+        tool.get_by_role("link", name="Edit the activity").press("Enter")
+        tool.get_by_role("radio", name="Instrument score, scaled to the maximum").check()
+        tool.get_by_role("button", name="Save activity").press("Enter")
+        status = tool.locator("#regrade-status")
+        expect(status).to_contain_text(
+            "Scores changed and sent to the LMS: 1; already right: 0; given by a coordinator and kept as they were: 1.",
+            timeout=30_000,
+        )
+        assert_accessible(frame, "the activity page after a regrade")
+        screenshot(page, "activity-regraded")
+    finally:
+        context.close()

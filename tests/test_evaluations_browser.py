@@ -76,7 +76,8 @@ def test_mentee_answers_an_evaluation_in_the_lms_iframe(chromium, live, browser)
 
 
 def test_coordinator_evaluation_pages_are_accessible(chromium, live, browser):
-    """Overview, question editor (also with an error), checkpoint form and results pass axe-core."""
+    """Overview, instrument page, question editor (also with an error), checkpoint results (also archived)
+    and checkpoint form pass axe-core."""
     from .test_evaluations_support import MENTEE_ANSWERS, answer
 
     world = paired_course(live, browser, mentors=1, mentees=1, capacity=1)
@@ -101,6 +102,8 @@ def test_coordinator_evaluation_pages_are_accessible(chromium, live, browser):
 
         tool.locator("#instrument-list a").first.click()
         expect(tool.locator("#version-table")).to_be_visible(timeout=WAIT)
+        expect(tool.locator("#instrument-usage")).to_contain_text("Responses to any version: 1", timeout=WAIT)
+        assert_accessible(frame, "the instrument page with its archive section")
         tool.get_by_role("link", name="Edit", exact=True).click()
         expect(tool.locator("#version-warning")).to_contain_text("Saving creates version 2", timeout=WAIT)
         assert_accessible(frame, "the question editor")
@@ -113,8 +116,15 @@ def test_coordinator_evaluation_pages_are_accessible(chromium, live, browser):
         expect(tool.locator("#checkpoint-table")).to_be_visible(timeout=WAIT)
         tool.locator("#checkpoint-table a").first.click()
         expect(tool.locator("#submitted-count")).to_have_text("1 of 1", timeout=WAIT)
+        expect(tool.locator("#checkpoint-dependents")).to_contain_text("Submitted responses: 1", timeout=WAIT)
         assert_accessible(frame, "the checkpoint results")
         screenshot(page, "evaluation-results")
+        tool.get_by_role("button", name="Archive this checkpoint").press("Enter")
+        expect(tool.locator("#archived-state")).to_be_visible(timeout=WAIT)
+        expect(tool.get_by_role("status").first).to_contain_text("its responses and grades are kept", timeout=WAIT)
+        assert_accessible(frame, "an archived checkpoint")
+        tool.get_by_role("button", name="Restore this checkpoint").press("Enter")
+        expect(tool.get_by_role("status").first).to_contain_text("Restored", timeout=WAIT)
         # By keyboard: once, on a loaded CI machine, a pointer click on this link sent no request at all;
         # Enter on the focused link does not depend on where the link is drawn at that instant.
         tool.get_by_role("link", name="Edit dates").press("Enter")

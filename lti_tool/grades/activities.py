@@ -14,16 +14,25 @@ Hooks other areas call:
 
 Participation (:func:`participation_scores`) is computed from engagement in the pair spaces with the
 coordinator's weights and a target per component; :func:`recompute_participation` records the changed
-results and runs in a job (``grades.participation``), never inside a request.
+results and runs in a job (``grades.participation``), never inside a request. The comment sent with a
+participation score is written in the student's language (:func:`participation_comment`).
+
+Computed results and coordinators' scores: a score a coordinator types (:func:`grade_manual`) is marked
+``is_override``. When an activity's rule, maximum or checkpoint changes, :func:`regrade_evaluation`
+(job ``grades.regrade``) recomputes every computed result with the new settings and records the ones that
+change, so the LMS gets them through the outbox; coordinators' scores are kept as they are, and so are
+results of people the new rule no longer grades (nothing is taken out of the gradebook).
 """
 
 from __future__ import annotations
 
+import gettext as _gettext
 import logging
 import math
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -197,14 +206,19 @@ def check_activity_data(data: ActivityData) -> dict[str, str]:
     return errors
 
 
-def check_checkpoint(session: Session, course_id: int, data: ActivityData) -> dict[str, str]:
-    """Problems with the chosen checkpoint: it must be the course's, and an instrument score of mentees'
-    evaluations of their mentor is not a grade for anyone (its score would be a mentee's rating)."""
+def check_checkpoint(
+    session: Session, course_id: int, data: ActivityData, current: int | None = None
+) -> dict[str, str]:
+    """Problems with the chosen checkpoint: it must be the course's, not archived (unless it is the one the
+    activity already grades, ``current``), and an instrument score of mentees' evaluations of their mentor
+    is not a grade for anyone (its score would be a mentee's rating)."""
     if data.kind != ActivityKind.EVALUATION.value or data.checkpoint_id is None:
         return {}
     checkpoint = session.get(EvaluationCheckpoint, data.checkpoint_id)
     if checkpoint is None or checkpoint.course_id != course_id:
         return {"checkpoint_id": N_("Choose one of this course's checkpoints.")}
+    if checkpoint.archived_at is not None and checkpoint.id != current:
+        return {"checkpoint_id": N_("This checkpoint is archived: restore it on the Evaluations page to grade it.")}
     if data.rule == ScoringRule.INSTRUMENT_SCORE.value and checkpoint.audience in NOT_A_GRADE:
         return {
             "rule": N_(
@@ -266,18 +280,45 @@ def create_activity(session: Session, services: GradeServices, course: Course, d
     return activity
 
 
+@dataclass(frozen=True)
+class ActivityUpdate:
+    """What saving an activity calls for: regrading its recorded evaluation results (``regrade``) or
+    recomputing its participation scores (``recompute``), each in a job, when its scoring changed."""
+
+    activity: GradableActivity
+    regrade: bool = False
+    recompute: bool = False
+
+
+def _scoring(activity: GradableActivity) -> tuple[object, ...]:
+    """The settings a result is computed from (a change to any of them calls for a regrade)."""
+    if activity.kind == ActivityKind.PARTICIPATION.value:
+        return (activity.kind, float(activity.score_maximum), activity.weights, activity.targets)
+    return (activity.kind, activity.rule, float(activity.score_maximum), activity.checkpoint_id)
+
+
+def has_results(session: Session, activity: GradableActivity) -> bool:
+    if activity.line_item_id is None:
+        return False
+    found = session.execute(select(GradeResult.id).where(GradeResult.line_item_id == activity.line_item_id).limit(1))
+    return found.first() is not None
+
+
 def update_activity(
     session: Session, activity: GradableActivity, data: ActivityData, services: GradeServices | None = None
-) -> GradableActivity:
+) -> ActivityUpdate:
     """Change an activity's title, rule, maximum, checkpoint or weights. Flushes; the caller commits.
 
     The kind of a deep-linked activity is fixed by its placement. A new title or maximum is also given to
     the gradebook column on the platform (with ``services``); if the platform refuses, nothing changes and
-    the error says why. Results already recorded stay as they are; later results use the new settings.
+    the error says why. When the scoring changed and the column already holds results, the returned
+    :class:`ActivityUpdate` asks for a regrade (evaluation: :func:`regrade_evaluation`) or a recompute
+    (participation), which the caller runs as a job; otherwise the responses already submitted at the
+    checkpoint are graded here (:func:`grade_earlier_submissions`).
     """
     if activity.source == ActivitySource.DEEP_LINK.value and data.kind != activity.kind:
         raise _invalid({"kind": N_("This activity was placed in the LMS as this kind; it cannot change.")})
-    errors = check_activity_data(data) or check_checkpoint(session, activity.course_id, data)
+    errors = check_activity_data(data) or check_checkpoint(session, activity.course_id, data, activity.checkpoint_id)
     if errors:
         raise _invalid(errors)
     item = activity.line_item
@@ -285,10 +326,14 @@ def update_activity(
         update_on_platform(
             session, services, activity.course, item, label=data.title.strip(), score_maximum=data.score_maximum
         )
+    before = _scoring(activity)
     _apply(activity, data)
     session.flush()
+    changed = _scoring(activity) != before and has_results(session, activity)
+    if changed and activity.kind == ActivityKind.EVALUATION.value:
+        return ActivityUpdate(activity, regrade=True)
     grade_earlier_submissions(session, activity)
-    return activity
+    return ActivityUpdate(activity, recompute=changed and activity.kind == ActivityKind.PARTICIPATION.value)
 
 
 def grade_earlier_submissions(session: Session, activity: GradableActivity) -> int:
@@ -297,45 +342,181 @@ def grade_earlier_submissions(session: Session, activity: GradableActivity) -> i
     given by a coordinator, are left alone. In a fixed number of statements; returns how many were graded.
     """
     item = activity.line_item
-    if activity.kind != ActivityKind.EVALUATION.value or activity.checkpoint_id is None or item is None:
+    checkpoint = _graded_checkpoint(session, activity)
+    if checkpoint is None or item is None:
         return 0
+    entries = [
+        _computed_entry(activity, person_id, sub, fraction, None)
+        for person_id, sub, fraction in _submissions_by_graded_person(session, activity, checkpoint, item.id)
+    ]
+    return record_results(session, item, entries)
+
+
+def _graded_checkpoint(session: Session, activity: GradableActivity) -> EvaluationCheckpoint | None:
+    """The checkpoint whose submissions the activity grades, if its rule can grade them."""
+    if activity.kind != ActivityKind.EVALUATION.value or activity.checkpoint_id is None:
+        return None
     checkpoint = session.get(EvaluationCheckpoint, activity.checkpoint_id)
     if checkpoint is None or checkpoint.course_id != activity.course_id:
-        return 0
+        return None
     if activity.rule == ScoringRule.INSTRUMENT_SCORE.value and checkpoint.audience in NOT_A_GRADE:
-        return 0
+        return None
+    return checkpoint
+
+
+def _submissions_by_graded_person(
+    session: Session, activity: GradableActivity, checkpoint: EvaluationCheckpoint, without_result_on: int | None
+) -> list[tuple[int, str, float | None]]:
+    """(person graded, their sub, mean score fraction) for everyone the rule grades at the checkpoint: the
+    respondents, or the people evaluated for an instrument score of mentors' evaluations of mentees. With
+    ``without_result_on`` (a line item id), only people who have no result on that column."""
     graded = (
         EvaluationResponse.subject_person_id
         if graded_by_subject(checkpoint.audience, activity.rule)
         else EvaluationResponse.respondent_person_id
     )
-    already = select(GradeResult.person_id).where(GradeResult.line_item_id == item.id)
-    rows = session.execute(
+    query = (
         select(graded, Person.sub, func.avg(EvaluationResponse.score_fraction))
         .join(Person, Person.id == graded)
-        .where(
-            EvaluationResponse.checkpoint_id == checkpoint.id,
-            EvaluationResponse.status == "submitted",
-            graded.not_in(already),
-        )
+        .where(EvaluationResponse.checkpoint_id == checkpoint.id, EvaluationResponse.status == "submitted")
         .group_by(graded, Person.sub)
-    ).all()
+        .order_by(graded)
+    )
+    if without_result_on is not None:
+        query = query.where(
+            graded.not_in(select(GradeResult.person_id).where(GradeResult.line_item_id == without_result_on))
+        )
+    return [
+        (int(pid), str(sub), float(fraction) if fraction is not None else None)
+        for pid, sub, fraction in session.execute(query).all()
+    ]
+
+
+def _computed_entry(
+    activity: GradableActivity, person_id: int, sub: str, fraction: float | None, existing: GradeResult | None
+) -> ResultEntry:
+    """The result the activity's rule gives a submission: full marks (completion), the scaled instrument
+    score (waiting for a coordinator when there is none, or when it is above 100 %), or waiting for the
+    coordinator (manual; a score already there that fits the maximum is kept for them to see)."""
     maximum = float(activity.score_maximum)
-    entries = []
-    for person_id, sub, fraction in rows:
-        score: float | None = None
-        if activity.rule == ScoringRule.COMPLETION.value:
-            score = maximum
-        elif activity.rule == ScoringRule.INSTRUMENT_SCORE.value and fraction is not None:
-            try:
-                score = scaled_score(float(fraction), maximum)
-            except InvalidScore:
-                score = None
-        if score is None:
-            entries.append(ResultEntry(int(person_id), sub, None, maximum, "Submitted", "PendingManual"))
-        else:
-            entries.append(ResultEntry(int(person_id), sub, score, maximum))
-    return record_results(session, item, entries)
+    score: float | None = None
+    if activity.rule == ScoringRule.COMPLETION.value:
+        score = maximum
+    elif activity.rule == ScoringRule.INSTRUMENT_SCORE.value and fraction is not None:
+        try:
+            score = scaled_score(fraction, maximum)
+        except InvalidScore:
+            score = None
+    elif activity.rule == ScoringRule.MANUAL.value:
+        kept = existing.score_given if existing is not None else None
+        pending = kept if kept is not None and kept <= maximum else None
+        return ResultEntry(person_id, sub, pending, maximum, "Submitted", "PendingManual")
+    if score is None:
+        return ResultEntry(person_id, sub, None, maximum, "Submitted", "PendingManual")
+    return ResultEntry(person_id, sub, score, maximum)
+
+
+def _same(result: GradeResult, entry: ResultEntry) -> bool:
+    """Whether a recorded result already says what ``entry`` would (then nothing is sent again)."""
+    if (result.score_given is None) != (entry.score_given is None):
+        return False
+    if entry.score_given is not None and (
+        not math.isclose(float(result.score_given or 0), entry.score_given, abs_tol=1e-9)
+        or not math.isclose(float(result.score_maximum or 0), entry.score_maximum, abs_tol=1e-9)
+    ):
+        return False
+    return (
+        result.activity_progress == entry.activity_progress
+        and result.grading_progress == entry.grading_progress
+        and (result.comment or None) == (entry.comment or None)
+    )
+
+
+@dataclass
+class RegradeReport:
+    """What a regrade did: results recorded anew (sent to the LMS), already right, coordinators' scores
+    kept, and computed results of people the settings no longer grade (kept, never deleted)."""
+
+    considered: int = 0
+    regraded: int = 0
+    unchanged: int = 0
+    overrides: int = 0
+    left: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "considered": self.considered,
+            "regraded": self.regraded,
+            "unchanged": self.unchanged,
+            "overrides": self.overrides,
+            "left": self.left,
+        }
+
+
+def regrade_evaluation(
+    session: Session,
+    activity: GradableActivity,
+    *,
+    chunk: int = 500,
+    commit: Callable[[], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RegradeReport:
+    """Regrade every computed result of an evaluation activity with its current rule, maximum and checkpoint.
+
+    For each person the rule grades at the checkpoint, the result is computed as a new submission would
+    be (:func:`_computed_entry`) and recorded only if it differs from the one on the column, with its outbox
+    row, so the LMS receives exactly the changed scores; running it again records nothing (idempotent).
+    Results a coordinator gave (``is_override``) are kept, even one given while this runs (the rows are
+    re-read under lock when recording). A computed result of someone the settings no longer grade (another
+    checkpoint, or a rule that grades the person evaluated instead of the one who answered) is left as it
+    is: nothing is taken out of the gradebook. Recorded in chunks of ``chunk`` people; ``commit`` after
+    each (a job commits there), ``progress(done, total)`` says how far it got.
+    """
+    if activity.kind != ActivityKind.EVALUATION.value:
+        raise ActivityError(N_("Only evaluation activities are regraded from their responses."))
+    item = activity.line_item
+    if item is None:
+        raise ActivityError(N_("This activity has no gradebook column yet."))
+    checkpoint = _graded_checkpoint(session, activity)
+    rows = _submissions_by_graded_person(session, activity, checkpoint, None) if checkpoint is not None else []
+    graded = {pid: (sub, fraction) for pid, sub, fraction in rows}
+    existing_ids = list(
+        session.execute(select(GradeResult.person_id).where(GradeResult.line_item_id == item.id)).scalars()
+    )
+    people = sorted(set(graded) | set(existing_ids))
+    report = RegradeReport(considered=len(people))
+    for start in range(0, len(people), chunk):
+        part = people[start : start + chunk]
+        existing = {
+            r.person_id: r
+            for r in session.execute(
+                select(GradeResult).where(GradeResult.line_item_id == item.id, GradeResult.person_id.in_(part))
+            ).scalars()
+        }
+        entries = []
+        for person_id in part:
+            old = existing.get(person_id)
+            if old is not None and old.is_override:
+                report.overrides += 1
+                continue
+            if person_id not in graded:
+                report.left += 1
+                continue
+            sub, fraction = graded[person_id]
+            entry = _computed_entry(activity, person_id, sub, fraction, old)
+            if old is not None and _same(old, entry):
+                report.unchanged += 1
+                continue
+            entries.append(entry)
+        recorded = record_results(session, item, entries, keep_overrides=True)
+        report.regraded += recorded
+        report.overrides += len(entries) - recorded  # overridden by a coordinator meanwhile
+        session.flush()
+        if commit is not None:
+            commit()
+        if progress is not None:
+            progress(min(start + chunk, len(people)), len(people))
+    return report
 
 
 def delete_activity(session: Session, services: GradeServices, activity: GradableActivity) -> None:
@@ -490,6 +671,14 @@ def _grade_submission(
     if item is None:
         return None
     maximum = float(activity.score_maximum)
+    if activity.rule in (ScoringRule.COMPLETION.value, ScoringRule.INSTRUMENT_SCORE.value):
+        graded: Person | None = person
+        if graded_by_subject(response.checkpoint.audience if response.checkpoint else None, activity.rule):
+            graded = session.get(Person, response.subject_person_id) if response.subject_person_id else None
+        if graded is not None:
+            kept = _override(session, item, graded.id)
+            if kept is not None:
+                return kept  # a coordinator's score stands; a later submission does not replace it
     if activity.rule == ScoringRule.COMPLETION.value:
         return record_result(session, line_item=item, person=person, score_given=maximum, score_maximum=maximum)
     if activity.rule == ScoringRule.INSTRUMENT_SCORE.value:
@@ -531,9 +720,21 @@ def _grade_submission(
                 activity_progress="Submitted",
                 grading_progress="PendingManual",
                 comment=existing.comment,
+                is_override=existing.is_override,
             )
         return _pending_manual(session, item, person, maximum)
     return None
+
+
+def _override(session: Session, item: LineItem, person_id: int) -> GradeResult | None:
+    """The person's result on the column if a coordinator gave it, else None."""
+    return session.execute(
+        select(GradeResult).where(
+            GradeResult.line_item_id == item.id,
+            GradeResult.person_id == person_id,
+            GradeResult.is_override.is_(True),
+        )
+    ).scalar_one_or_none()
 
 
 def _pending_manual(session: Session, item: LineItem, person: Person, maximum: float) -> GradeResult:
@@ -583,7 +784,8 @@ def grade_manual(
     """Record the coordinator's score for a submission: ``Completed`` / ``FullyGraded``. Flushes.
 
     The rule ``manual`` waits for it; for the other evaluation rules it overrides the computed score (or
-    gives one where the instrument score could not be used).
+    gives one where the instrument score could not be used). Either way the result is marked
+    ``is_override``: a regrade or a later submission leaves it as the coordinator set it.
 
     Only a person with a submission (a result on this activity's column) can be graded; a score outside
     0..maximum raises :class:`InvalidScore` and writes nothing.
@@ -608,6 +810,7 @@ def grade_manual(
         activity_progress="Completed",
         grading_progress="FullyGraded",
         comment=(comment or "").strip()[:2000] or None,
+        is_override=True,
     )
 
 
@@ -753,6 +956,62 @@ class RecomputeReport:
     changed: int = 0
 
 
+class Translator(Protocol):
+    """What the participation comment needs of a catalogue (``gettext.NullTranslations``, Babel's
+    ``Translations``)."""
+
+    def gettext(self, message: str, /) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
+
+
+# A language code ("es") → the catalogue of that language; the web layer passes Flask-Babel's.
+TranslationsFor = Callable[[str], Translator]
+ENGLISH: Translator = _gettext.NullTranslations()
+
+
+def _english(_language: str) -> Translator:
+    return ENGLISH
+
+
+def supported_language(locale: str | None, languages: Sequence[str]) -> str | None:
+    """The tool's language for an LTI locale (``es-MX`` or ``pt_BR`` → ``es``, ``pt``), or None."""
+    wanted = (locale or "").replace("_", "-").split("-")[0].lower()
+    return wanted if wanted and wanted in languages else None
+
+
+def course_language(session: Session, course_id: int, languages: Sequence[str], default: str) -> str:
+    """The course's language as its LMS shows it: the locale of the coordinator who launched last, when the
+    tool has it; else ``default``. (LTI carries no course language; a student without a locale of their
+    own gets the language their coordinators use.)"""
+    for locale in session.execute(
+        select(Person.locale)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.course_id == course_id,
+            Membership.program_role == "coordinator",
+            Person.locale.is_not(None),
+        )
+        .order_by(Person.last_launch_at.desc(), Person.id)
+        .limit(5)
+    ).scalars():
+        found = supported_language(locale, languages)
+        if found is not None:
+            return found
+    return default
+
+
+def participation_comment(counts: Mapping[str, int], t: Translator = ENGLISH) -> str:
+    """The comment sent to the LMS with a participation score, in the language of ``t``."""
+    posts, meetings, goals = (int(counts.get(name, 0)) for name in ("posts", "meetings", "goals"))
+    parts = {
+        "messages": t.ngettext("%(num)d message", "%(num)d messages", posts) % {"num": posts},
+        "meetings": t.ngettext("%(num)d meeting held", "%(num)d meetings held", meetings) % {"num": meetings},
+        "goals": t.ngettext("%(num)d goal update", "%(num)d goal updates", goals) % {"num": goals},
+    }
+    return t.gettext("Mentoring participation: %(messages)s, %(meetings)s, %(goals)s.") % parts
+
+
 def recompute_participation(
     session: Session,
     activity: GradableActivity,
@@ -760,23 +1019,31 @@ def recompute_participation(
     chunk: int = 500,
     commit: Callable[[], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    translations: TranslationsFor | None = None,
+    languages: Sequence[str] = ("en",),
+    default_language: str = "en",
 ) -> RecomputeReport:
     """Compute every participant's participation score and record the ones that changed.
 
     Results are recorded (with their outbox rows) in chunks of ``chunk`` people; ``commit`` is called
-    after each chunk (a job commits there), ``progress(done, total)`` reports how far it got. A score equal
-    to the one recorded is not recorded again, so a recompute sends only what changed.
+    after each chunk (a job commits there), ``progress(done, total)`` reports how far it got. A score and
+    comment equal to the ones recorded are not recorded again, so a recompute sends only what changed.
+    The comment is written in each student's language: the locale of their last launch when the tool
+    speaks it (one of ``languages``), else the course's (:func:`course_language`), with the catalogue
+    ``translations(language)`` gives (English without it).
     """
     if activity.rule != ScoringRule.PARTICIPATION.value:
         raise ActivityError(N_("Only participation activities are computed from engagement."))
     item = activity.line_item
     if item is None:
         raise ActivityError(N_("This activity has no gradebook column yet."))
+    catalogue = translations or _english
     people = graded_people(session, activity.course_id)
     report = RecomputeReport(people=len(people))
     maximum = float(activity.score_maximum)
     weights = activity.weights or DEFAULT_WEIGHTS
     targets = activity.targets or DEFAULT_TARGETS
+    fallback: str | None = None
     for start in range(0, len(people), chunk):
         part = people[start : start + chunk]
         scores = participation_scores(session, activity.course_id, weights, targets, part)
@@ -786,27 +1053,40 @@ def recompute_participation(
                 select(GradeResult).where(GradeResult.line_item_id == item.id, GradeResult.person_id.in_(part))
             ).scalars()
         }
-        subs = dict(session.execute(select(Person.id, Person.sub).where(Person.id.in_(part))).all())
+        who = {
+            pid: (sub, locale)
+            for pid, sub, locale in session.execute(
+                select(Person.id, Person.sub, Person.locale).where(Person.id.in_(part))
+            ).all()
+        }
         changed = []
         for person_id in part:
             score = scores[person_id].score(maximum)
+            sub, locale = who[person_id]
+            language = supported_language(locale, languages)
+            if language is None:
+                if fallback is None:
+                    fallback = course_language(session, activity.course_id, languages, default_language)
+                language = fallback
+            comment = participation_comment(scores[person_id].counts, catalogue(language))
             old = existing.get(person_id)
             if (
                 old is not None
                 and old.score_given == score
                 and old.score_maximum == maximum
                 and old.grading_progress == "FullyGraded"
+                and old.comment == comment
             ):
                 continue
             changed.append(
                 ResultEntry(
                     person_id=person_id,
-                    sub=subs[person_id],
+                    sub=sub,
                     score_given=score,
                     score_maximum=maximum,
                     activity_progress="InProgress",
                     grading_progress="FullyGraded",
-                    comment=_participation_comment(scores[person_id].counts),
+                    comment=comment,
                 )
             )
         report.changed += record_results(session, item, changed)
@@ -822,25 +1102,34 @@ def recompute_participation(
     return report
 
 
-def _participation_comment(counts: Mapping[str, int]) -> str:
-    # Sent to the LMS with the score; English, as the LMS shows it to the student in its own language.
-    return (
-        f"Mentoring participation: {counts.get('posts', 0)} messages, "
-        f"{counts.get('meetings', 0)} meetings held, {counts.get('goals', 0)} goal updates."
-    )
-
-
 # --- evaluation checkpoints and responses (the evaluations domain) --------------------------------------------
 
 
-def checkpoint_choices(session: Session, course_id: int) -> list[tuple[int, str]]:
-    """The course's evaluation checkpoints as (id, title) for a coordinator to tie an activity to."""
-    rows = session.execute(
+def checkpoint_choices(
+    session: Session, course_id: int, *, keep: int | None = None, include_archived: bool = False
+) -> list[tuple[int, str]]:
+    """The course's evaluation checkpoints as (id, title) for a coordinator to tie an activity to: archived
+    ones left out, except ``keep`` (the one an activity already grades) or all with ``include_archived``
+    (to name them)."""
+    query = (
         select(EvaluationCheckpoint.id, EvaluationCheckpoint.title)
         .where(EvaluationCheckpoint.course_id == course_id)
         .order_by(EvaluationCheckpoint.due_at, EvaluationCheckpoint.id)
-    ).all()
-    return [(int(cid), str(title)) for cid, title in rows]
+    )
+    if not include_archived:
+        query = query.where((EvaluationCheckpoint.archived_at.is_(None)) | (EvaluationCheckpoint.id == (keep or 0)))
+    return [(int(cid), str(title)) for cid, title in session.execute(query).all()]
+
+
+def archived_checkpoint_ids(session: Session, course_id: int) -> set[int]:
+    """Ids of the course's archived checkpoints (pages mark them)."""
+    return set(
+        session.execute(
+            select(EvaluationCheckpoint.id).where(
+                EvaluationCheckpoint.course_id == course_id, EvaluationCheckpoint.archived_at.is_not(None)
+            )
+        ).scalars()
+    )
 
 
 TEXT_ITEMS = ("short_text", "long_text")

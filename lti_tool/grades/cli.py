@@ -69,6 +69,9 @@ def participation(course_id: int | None) -> None:
     """Recompute every participation activity (or one course's) and queue the changed scores (for cron)."""
     from ..models.activities import GradableActivity, ScoringRule
     from .activities import recompute_participation
+    from .tasks import language_settings
+
+    languages = language_settings(current_app.config)
 
     query = select(GradableActivity.id).where(GradableActivity.rule == ScoringRule.PARTICIPATION.value)
     if course_id is not None:
@@ -78,7 +81,7 @@ def participation(course_id: int | None) -> None:
         activity = db.session.get(GradableActivity, activity_id)
         if activity is None or activity.line_item_id is None:
             continue
-        report = recompute_participation(db.session(), activity, commit=db.session.commit)
+        report = recompute_participation(db.session(), activity, commit=db.session.commit, **languages)
         db.session.commit()
         total += report.changed
         click.echo(f"activity {activity_id} ({activity.title}): {report.people} participants, {report.changed} changed")

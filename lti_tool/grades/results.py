@@ -84,12 +84,14 @@ def record_result(
     grading_progress: str = "FullyGraded",
     comment: str | None = None,
     at: datetime | None = None,
+    is_override: bool = False,
 ) -> GradeResult:
     """Record a person's latest result on a line item and queue its delivery. Flushes; the caller commits.
 
     The result and its outbox row are written in the caller's transaction, so either both exist or
     neither. Older undelivered outbox rows of the same person and line item are abandoned: only the latest
     result is sent. A score below 0 or above the maximum raises :class:`InvalidScore` and writes nothing.
+    ``is_override``: a coordinator typed the score (see ``GradeResult.is_override``).
     """
     maximum = float(score_maximum if score_maximum is not None else line_item.score_maximum)
     given = None if score_given is None else float(score_given)
@@ -113,6 +115,7 @@ def record_result(
             grading_progress=grading_progress,
             timestamp=now,
             version=0,
+            is_override=is_override,
         ),
     )
     if result.version:
@@ -123,6 +126,7 @@ def record_result(
     result.activity_progress = activity_progress
     result.grading_progress = grading_progress
     result.comment = comment or None
+    result.is_override = is_override
     result.timestamp = now
     result.version = (result.version or 0) + 1
     session.flush()
@@ -170,15 +174,22 @@ class ResultEntry:
 
 
 def record_results(
-    session: Session, line_item: LineItem, entries: list[ResultEntry], *, at: datetime | None = None
+    session: Session,
+    line_item: LineItem,
+    entries: list[ResultEntry],
+    *,
+    at: datetime | None = None,
+    keep_overrides: bool = False,
 ) -> int:
     """:func:`record_result` for many people of one line item in a fixed number of statements. Flushes.
 
     Same guarantees: every entry is checked before anything is written (one bad score writes nothing),
     each result version's timestamp is strictly later than the previous one, older undelivered outbox rows
     are abandoned and each new version gets its outbox row, all in the caller's transaction. Used by
-    recomputations over a whole course (participation), where one statement per person would dominate.
-    Returns how many results were recorded.
+    recomputations over a whole course (participation, regrading), where one statement per person would
+    dominate. The results recorded here are computed ones (``is_override`` False). With ``keep_overrides``,
+    an entry whose person has a coordinator's score (read under the row lock) is left out, so a
+    recomputation never replaces a score a coordinator gave a moment ago. Returns how many were recorded.
     """
     if not entries:
         return 0
@@ -199,6 +210,11 @@ def record_results(
             .with_for_update()
         ).scalars()
     }
+    if keep_overrides:
+        entries = [e for e in entries if not (e.person_id in existing and existing[e.person_id].is_override)]
+        ids = [e.person_id for e in entries]
+        if not entries:
+            return 0
     fresh = [e for e in entries if e.person_id not in existing]
     if fresh:
         try:
@@ -217,6 +233,7 @@ def record_results(
                             "timestamp": now,
                             "version": 1,
                             "updated_at": now,
+                            "is_override": False,
                         }
                         for e in fresh
                     ],
@@ -224,7 +241,22 @@ def record_results(
         except IntegrityError:
             # Someone recorded one of these people meanwhile: go one by one (each re-reads its row).
             by_id = {p.id: p for p in session.execute(select(Person).where(Person.id.in_(ids))).scalars()}
+            recorded = 0
             for e in entries:
+                if (
+                    keep_overrides
+                    and session.execute(
+                        select(GradeResult.id)
+                        .where(
+                            GradeResult.line_item_id == line_item.id,
+                            GradeResult.person_id == e.person_id,
+                            GradeResult.is_override.is_(True),
+                        )
+                        .with_for_update()
+                    ).first()
+                ):
+                    continue
+                recorded += 1
                 record_result(
                     session,
                     line_item=line_item,
@@ -236,7 +268,7 @@ def record_results(
                     comment=e.comment,
                     at=at,
                 )
-            return len(entries)
+            return recorded
     for e in entries:
         result = existing.get(e.person_id)
         if result is None:
@@ -246,6 +278,7 @@ def record_results(
         result.activity_progress = e.activity_progress
         result.grading_progress = e.grading_progress
         result.comment = e.comment or None
+        result.is_override = False
         result.timestamp = max(now, result.timestamp + ONE_MICROSECOND)
         result.version = (result.version or 0) + 1
     session.flush()

@@ -93,10 +93,16 @@ class EvaluationCheckpoint(Base):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminder_hours_before: Mapped[int] = mapped_column(Integer, default=48)
     reminders_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a coordinator archives it (restoring clears it); archived checkpoints are closed to answers.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     instrument_version: Mapped[EvaluationInstrumentVersion] = relationship()
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class EvaluationResponse(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -74,6 +74,9 @@ class GradeResult(Base):
     activity_progress: Mapped[str] = mapped_column(String(20))
     grading_progress: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str | None] = mapped_column(Text)
+    # A coordinator typed this score (a reflection's grade, or an override of a computed score): regrading
+    # an activity after its rule changes leaves it alone, and later submissions do not replace it.
+    is_override: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # When the result was produced, to the microsecond, strictly increasing per (line item, person): the
     # platform keeps the score with the latest timestamp, so a late retry never overwrites a newer one.
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -19,6 +19,7 @@ from ..grades.activities import (
     RULES_FOR_KIND,
     ActivityData,
     activity_counts,
+    archived_checkpoint_ids,
     check_activity_data,
     checkpoint_choices,
     course_activities,
@@ -33,7 +34,7 @@ from ..grades.activities import (
 )
 from ..grades.results import latest_deliveries
 from ..grades.services import from_app
-from ..grades.tasks import participation_job, request_participation
+from ..grades.tasks import REGRADE_KIND, activity_job, participation_job, request_participation, request_regrade
 from ..jobs.status import message as job_message
 from ..models import Job
 from ..models.activities import (
@@ -115,8 +116,9 @@ def _number(raw: object) -> float:
     return value
 
 
-def _parse(form, kind_fixed: str | None) -> tuple[ActivityData, Values, dict[str, str]]:
-    """The activity the form describes, what the user sent (kept on a refused form), and field errors."""
+def _parse(form, kind_fixed: str | None, current: int | None = None) -> tuple[ActivityData, Values, dict[str, str]]:
+    """The activity the form describes, what the user sent (kept on a refused form), and field errors.
+    ``current``: the checkpoint the activity already grades (offered even when archived)."""
     values: Values = {name: form.get(name, "") for name in _values_of(None)}
     kind = kind_fixed or str(values["kind"])
     values["kind"] = kind
@@ -124,7 +126,7 @@ def _parse(form, kind_fixed: str | None) -> tuple[ActivityData, Values, dict[str
     checkpoint_id: int | None = None
     raw_checkpoint = str(values["checkpoint_id"]).strip()
     if kind == ActivityKind.EVALUATION.value and raw_checkpoint:
-        allowed = {cid for cid, _label in checkpoint_choices(db.session(), g.course.id)}
+        allowed = {cid for cid, _label in checkpoint_choices(db.session(), g.course.id, keep=current)}
         try:
             checkpoint_id = int(raw_checkpoint)
         except ValueError:
@@ -157,7 +159,10 @@ def _render_form(activity: GradableActivity | None, values: Values, errors: dict
             component_labels=_component_labels(),
             components=PARTICIPATION_COMPONENTS,
             evaluation_rules=RULES_FOR_KIND[ActivityKind.EVALUATION.value],
-            checkpoints=checkpoint_choices(db.session(), g.course.id),
+            checkpoints=checkpoint_choices(
+                db.session(), g.course.id, keep=activity.checkpoint_id if activity is not None else None
+            ),
+            archived_checkpoints=archived_checkpoint_ids(db.session(), g.course.id),
             deep_linked=activity is not None and activity.source == ActivitySource.DEEP_LINK.value,
         ),
         status,
@@ -181,7 +186,8 @@ def index():
         activities=activities,
         counts=activity_counts(db.session(), activities),
         rule_labels=_rule_labels(),
-        checkpoints=dict(checkpoint_choices(db.session(), g.course.id)),
+        checkpoints=dict(checkpoint_choices(db.session(), g.course.id, include_archived=True)),
+        archived_checkpoints=archived_checkpoint_ids(db.session(), g.course.id),
         notice=notice,
     )
 
@@ -215,11 +221,11 @@ def edit(activity_id: int):
     if request.method == "GET":
         return _render_form(activity, _values_of(activity), {})
     fixed = activity.kind if activity.source == ActivitySource.DEEP_LINK.value else None
-    data, values, errors = _parse(request.form, fixed)
+    data, values, errors = _parse(request.form, fixed, activity.checkpoint_id)
     if errors:
         return _render_form(activity, values, errors, 400)
     try:
-        update_activity(db.session(), activity, data, from_app(current_app))
+        outcome = update_activity(db.session(), activity, data, from_app(current_app))
     except GradeError as err:
         db.session.rollback()
         fields = getattr(err, "fields", None)
@@ -227,6 +233,14 @@ def edit(activity_id: int):
             return _render_form(activity, values, {k: _(v) for k, v in fields.items()}, 400)
         return _render_form(activity, values, {"form": _(err.message)}, err.status if err.status < 500 else 502)
     db.session.commit()
+    if outcome.regrade or outcome.recompute:
+        # The results already recorded follow the new settings in a job; the page shows its progress.
+        start = request_regrade if outcome.regrade else request_participation
+        job = start(g.course, activity.id, created_by=g.person.id)
+        notice, anchor = ("regrade", "#regrade") if outcome.regrade else ("recompute-settings", "#recompute")
+        return redirect(
+            tool_url("activities.show", activity_id=activity.id, notice=notice, job=job.id) + anchor, code=303
+        )
     return redirect(tool_url("activities.show", activity_id=activity.id, notice="saved"), code=303)
 
 
@@ -238,10 +252,20 @@ def _render_show(
         "saved": _("Activity saved."),
         "graded": _("Score saved; it is being sent to the LMS."),
         "recompute": _("Participation is being computed; the scores are sent to the LMS when it is done."),
+        "recompute-settings": _(
+            "Activity saved. Participation is being recomputed with the new settings; the changed scores are "
+            "sent to the LMS when it is done."
+        ),
+        "regrade": _(
+            "Activity saved. The results already recorded are being regraded with the new settings; scores "
+            "given by a coordinator are kept. The changed scores are sent to the LMS."
+        ),
     }.get(request.args.get("notice", ""))
     job: Job | None = None
     if activity.rule == ScoringRule.PARTICIPATION.value:
         job = participation_job(db.session(), g.course.id, request.args.get("job", type=int), activity.id)
+    elif activity.kind == ActivityKind.EVALUATION.value:
+        job = activity_job(db.session(), g.course.id, REGRADE_KIND, request.args.get("job", type=int), activity.id)
     return (
         render_template(
             "activities/show.html",
@@ -249,7 +273,8 @@ def _render_show(
             rule_labels=_rule_labels(),
             component_labels=_component_labels(),
             components=PARTICIPATION_COMPONENTS,
-            checkpoints=dict(checkpoint_choices(db.session(), g.course.id)),
+            checkpoints=dict(checkpoint_choices(db.session(), g.course.id, include_archived=True)),
+            archived_checkpoints=archived_checkpoint_ids(db.session(), g.course.id),
             submissions=submissions(db.session(), activity),
             deliveries=latest_deliveries(db.session(), g.course.id, activity.line_item_id),
             texts=_response_texts(activity),

@@ -27,6 +27,8 @@ from ..mentoring.evaluations import responses as rsp
 from ..mentoring.evaluations import visibility as vis
 from ..mentoring.evaluations.errors import (
     AlreadySubmitted,
+    Archived,
+    CheckpointInUse,
     InvalidCheckpoint,
     InvalidInstrument,
     NotFound,
@@ -91,12 +93,16 @@ def index():
     session = db.session()
     if _is_coordinator():
         completion = {c.checkpoint_id: c for c in ev.completion_by_checkpoint(session, g.course.id)}
-        instruments = [(i, ins.latest_version(session, i.id)) for i in ins.instruments(session, g.course.id)]
+        everything = ins.instruments(session, g.course.id, include_archived=True)
+        instruments = [(i, ins.latest_version(session, i.id)) for i in everything if not i.archived]
+        archived = [(i, ins.latest_version(session, i.id)) for i in everything if i.archived]
         page = render_template(
             "evaluations/index_coordinator.html",
             templates=TEMPLATES,
             instruments=instruments,
+            archived_instruments=archived,
             checkpoints=cps.checkpoints(session, g.course.id),
+            archived_checkpoints=cps.archived_checkpoints(session, g.course.id),
             completion=completion,
             audiences=_audiences(),
             done=request.args.get("done", ""),
@@ -311,6 +317,7 @@ def instrument(instrument_id: int):
         instrument=found,
         version=versions[-1][0],
         versions=versions,
+        usage=ins.usage(session, found),
         item_types=_item_types(),
         done=request.args.get("done", ""),
         kept=request.args.get("kept", ""),
@@ -367,6 +374,25 @@ def copy_instrument(instrument_id: int) -> BaseResponse:
     return redirect(tool_url("evaluations.edit_instrument", instrument_id=copy.id, done="copied"))
 
 
+@bp.route("/instruments/<int:instrument_id>/archive", methods=["POST"])
+@require_tool_session("coordinator")
+def archive_instrument(instrument_id: int) -> BaseResponse:
+    """Retire an instrument: out of the checkpoint pickers, with its versions, checkpoints and responses kept."""
+    found = _instrument_or_404(instrument_id)
+    ins.archive_instrument(db.session(), found)
+    db.session.commit()
+    return redirect(tool_url("evaluations.instrument", instrument_id=found.id, done="instrument-archived"))
+
+
+@bp.route("/instruments/<int:instrument_id>/restore", methods=["POST"])
+@require_tool_session("coordinator")
+def restore_instrument(instrument_id: int) -> BaseResponse:
+    found = _instrument_or_404(instrument_id)
+    ins.restore_instrument(db.session(), found)
+    db.session.commit()
+    return redirect(tool_url("evaluations.instrument", instrument_id=found.id, done="instrument-restored"))
+
+
 # ---------------------------------------------------------------------------------------- checkpoints
 
 
@@ -404,6 +430,7 @@ def _checkpoint_or_404(checkpoint_id: int) -> EvaluationCheckpoint:
 
 def _render_checkpoint_form(checkpoint, values, errors, status=200):
     session = db.session()
+    # Archived instruments are not offered for new checkpoints (restoring one brings it back here).
     options = [(i.id, ins.latest_version(session, i.id).title) for i in ins.instruments(session, g.course.id)]
     return render_template(
         "evaluations/checkpoint_form.html",
@@ -492,12 +519,8 @@ def _names(person_ids: set[int]) -> dict[int, str]:
     return {p.id: p.display_name for p in rows}
 
 
-@bp.route("/checkpoints/<int:checkpoint_id>")
-@require_tool_session("coordinator")
-def checkpoint(checkpoint_id: int):
-    """Results of one checkpoint: who answered, per-item summaries, each response."""
+def _render_checkpoint(found: EvaluationCheckpoint, *, problem: str | None = None, status: int = 200):
     session = db.session()
-    found = _checkpoint_or_404(checkpoint_id)
     version = session.get(EvaluationInstrumentVersion, found.instrument_version_id)
     all_responses = rsp.responses_for_checkpoint(session, found.id, submitted_only=False)
     by_key = {(r.respondent_person_id, r.subject_person_id): r for r in all_responses}
@@ -544,9 +567,59 @@ def checkpoint(checkpoint_id: int):
         done=request.args.get("done", ""),
         queued=request.args.get("queued", "0"),
         min_aggregate=vis.MIN_AGGREGATE,
+        dependents=cps.dependents(session, found),
+        problem=problem,
     )
     commit_if_written(session)
-    return page
+    return page, status
+
+
+@bp.route("/checkpoints/<int:checkpoint_id>")
+@require_tool_session("coordinator")
+def checkpoint(checkpoint_id: int):
+    """Results of one checkpoint: who answered, per-item summaries, each response; archiving or deleting it."""
+    return _render_checkpoint(_checkpoint_or_404(checkpoint_id))
+
+
+@bp.route("/checkpoints/<int:checkpoint_id>/archive", methods=["POST"])
+@require_tool_session("coordinator")
+def archive_checkpoint(checkpoint_id: int) -> BaseResponse:
+    """Retire a checkpoint, keeping its responses and the grades of any activity that grades it."""
+    found = _checkpoint_or_404(checkpoint_id)
+    cps.archive_checkpoint(db.session(), found)
+    db.session.commit()
+    return redirect(tool_url("evaluations.checkpoint", checkpoint_id=found.id, done="checkpoint-archived"))
+
+
+@bp.route("/checkpoints/<int:checkpoint_id>/restore", methods=["POST"])
+@require_tool_session("coordinator")
+def restore_checkpoint(checkpoint_id: int) -> BaseResponse:
+    found = _checkpoint_or_404(checkpoint_id)
+    cps.restore_checkpoint(db.session(), found)
+    db.session.commit()
+    return redirect(tool_url("evaluations.checkpoint", checkpoint_id=found.id, done="checkpoint-restored"))
+
+
+@bp.route("/checkpoints/<int:checkpoint_id>/delete", methods=["POST"])
+@require_tool_session("coordinator")
+def delete_checkpoint(checkpoint_id: int):
+    """Delete a checkpoint nothing depends on; otherwise refused (409) with the reason, nothing deleted."""
+    found = _checkpoint_or_404(checkpoint_id)
+    try:
+        cps.delete_checkpoint(db.session(), found)
+    except CheckpointInUse:
+        db.session.rollback()
+        found = _checkpoint_or_404(checkpoint_id)
+        return _render_checkpoint(
+            found,
+            problem=_(
+                "This checkpoint was not deleted: it has responses or a graded activity uses it (see below). "
+                "Archive it instead; nothing is lost."
+            ),
+            status=409,
+        )
+    db.session.commit()
+    return redirect(tool_url("evaluations.index", done="checkpoint-deleted"))
 
 
 @bp.route("/checkpoints/<int:checkpoint_id>/release", methods=["POST"])
@@ -588,7 +661,7 @@ def _render_answer(found, subject, response, version, values, errors, status=200
         version=version,
         values=values,
         errors=errors,
-        open=cps.is_open(found),
+        open=cps.is_open(found) and found.archived_at is None,
         overdue=cps.is_overdue(found),
         audiences=_audiences(),
         shown=rsp.answers_for_display(version, response.answers) if response is not None else [],
@@ -614,6 +687,12 @@ def answer(checkpoint_id: int, about: int | None):
         values = {k: v for k, v in request.form.items() if k.startswith("answer-")}
         try:
             outcome = rsp.save(session, found, g.person.id, about, request.form, final=final)
+        except Archived:
+            db.session.rollback()
+            message = _(
+                "The coordinator archived this evaluation; it no longer takes answers. Nothing you saved was lost."
+            )
+            return _render_answer(found, about, response, version, values, {"form": message}, 409)
         except NotOpen:
             db.session.rollback()
             return _render_answer(

@@ -21,11 +21,11 @@ Definitions (the dashboard's help text says the same in words):
   own count functions define them (:func:`lti_tool.mentoring.meetings.meeting_counts`,
   :func:`lti_tool.mentoring.goals.goal_counts`; a test holds the two equal), counted here by the database
   with one row per pair rather than one per occurrence or goal.
-* **Evaluation completion**: per checkpoint, the responses expected now (for a mentee-about-mentor or
-  mentor-about-mentee checkpoint one per active pair, otherwise one per active participant) plus any
-  submitted response from someone no longer expected, against those submitted; the **result** is the mean
-  score of the submitted responses that have one. A checkpoint past its due date that a pair's member has
-  not submitted is a **missed evaluation**.
+* **Evaluation completion**: per checkpoint (archived ones left out), the responses expected now (for a
+  mentee-about-mentor or mentor-about-mentee checkpoint one per active pair, otherwise one per active
+  participant) plus any submitted response from someone no longer expected, against those submitted; the
+  **result** is the mean score of the submitted responses that have one. A checkpoint past its due date
+  that a pair's member has not submitted is a **missed evaluation**.
 * **Unmatched**: an active participant who would be matched as a mentee (mentees, peers, and volunteers
   whose mentor offer is not approved) with no active pairing and in no active group; the latest matching
   run says why. Group spaces count as matched here; their activity is not on the dashboard yet.
@@ -601,7 +601,7 @@ def _checkpoints(session: Session, course_id: int) -> list[tuple[int, str, str, 
                 EvaluationCheckpoint.opens_at,
                 EvaluationCheckpoint.due_at,
             )
-            .where(EvaluationCheckpoint.course_id == course_id)
+            .where(EvaluationCheckpoint.course_id == course_id, EvaluationCheckpoint.archived_at.is_(None))
             .order_by(EvaluationCheckpoint.due_at, EvaluationCheckpoint.id)
         ).all()
     ]

@@ -8,6 +8,12 @@ Audiences (``CHECKPOINT_AUDIENCES``) and the assignments they produce, one per (
 
 Pairs come from ``lti_tool.mentoring.spaces`` (active pairs now). A response already given stays counted
 even when its pair has ended since.
+
+Retiring a checkpoint (``dependents``, ``archive_checkpoint``, ``delete_checkpoint``): a checkpoint is
+deleted only when nothing depends on it (no response, not even a draft, and no graded activity pointing at
+it). Otherwise it is archived: it leaves the participants' lists, takes no answers and sends no reminders,
+while its responses, the activity that grades it and every score already in the LMS gradebook stay as
+they are. An archived checkpoint can be restored.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ...models import (
@@ -24,6 +30,9 @@ from ...models import (
     EvaluationInstrument,
     EvaluationInstrumentVersion,
     EvaluationResponse,
+    GradableActivity,
+    GradeResult,
+    LineItem,
     Membership,
     Participant,
     Person,
@@ -32,7 +41,7 @@ from ...models import (
 )
 from ...models.evaluations import CHECKPOINT_AUDIENCES
 from .. import spaces
-from .errors import N_, InvalidCheckpoint, NotFound
+from .errors import N_, CheckpointInUse, InvalidCheckpoint, NotFound
 from .instruments import Message, get_instrument, latest_version
 
 ABOUT_MENTOR = "mentees_about_mentor"
@@ -52,15 +61,22 @@ class Assignment:
 
 
 # Built once (the home page's evaluations card runs it on every visit); :course_id is bound per call.
-_CHECKPOINTS = (
+_ALL_CHECKPOINTS = (
     select(EvaluationCheckpoint)
     .where(EvaluationCheckpoint.course_id == bindparam("course_id"))
     .order_by(EvaluationCheckpoint.due_at, EvaluationCheckpoint.id)
 )
+_CHECKPOINTS = _ALL_CHECKPOINTS.where(EvaluationCheckpoint.archived_at.is_(None))
+_ARCHIVED_CHECKPOINTS = _ALL_CHECKPOINTS.where(EvaluationCheckpoint.archived_at.is_not(None))
 
 
 def checkpoints(session: Session, course_id: int) -> list[EvaluationCheckpoint]:
+    """The course's checkpoints in use (archived ones left out), by due date."""
     return list(session.execute(_CHECKPOINTS, {"course_id": course_id}).scalars())
+
+
+def archived_checkpoints(session: Session, course_id: int) -> list[EvaluationCheckpoint]:
+    return list(session.execute(_ARCHIVED_CHECKPOINTS, {"course_id": course_id}).scalars())
 
 
 def get_checkpoint(session: Session, course_id: int, checkpoint_id: int) -> EvaluationCheckpoint:
@@ -116,6 +132,9 @@ def create_checkpoint(
         instrument = get_instrument(session, course_id, instrument_id)
     except NotFound:
         errors["instrument_id"] = (N_("Choose one of this course's instruments."), {})
+    else:
+        if instrument.archived:
+            errors["instrument_id"] = (N_("This instrument is archived: restore it before scheduling it."), {})
     if errors:
         raise InvalidCheckpoint(errors)
     assert opens_at is not None and due_at is not None and reminder_hours_before is not None
@@ -159,6 +178,99 @@ def update_schedule(
 def set_released(session: Session, checkpoint: EvaluationCheckpoint, released: bool) -> None:
     checkpoint.released = released
     checkpoint.released_at = utcnow() if released else None
+    session.flush()
+
+
+@dataclass(frozen=True)
+class DependentActivity:
+    """A graded activity that grades a checkpoint, with its gradebook column and how many results it holds."""
+
+    id: int
+    title: str
+    column: str | None
+    results: int
+
+
+@dataclass(frozen=True)
+class Dependents:
+    """What would be lost if a checkpoint were deleted."""
+
+    drafts: int
+    submitted: int
+    activities: list[DependentActivity]
+
+    @property
+    def responses(self) -> int:
+        return self.drafts + self.submitted
+
+    @property
+    def results(self) -> int:
+        return sum(a.results for a in self.activities)
+
+    @property
+    def deletable(self) -> bool:
+        return self.responses == 0 and not self.activities
+
+
+def dependents(session: Session, checkpoint: EvaluationCheckpoint) -> Dependents:
+    """The checkpoint's responses (drafts and submitted) and the graded activities pointing at it."""
+    statuses = dict(
+        session.execute(
+            select(EvaluationResponse.status, func.count(EvaluationResponse.id))
+            .where(EvaluationResponse.checkpoint_id == checkpoint.id)
+            .group_by(EvaluationResponse.status)
+        ).all()
+    )
+    results = (
+        select(func.count(GradeResult.id))
+        .where(GradeResult.line_item_id == GradableActivity.line_item_id)
+        .correlate(GradableActivity)
+        .scalar_subquery()
+    )
+    activities = [
+        DependentActivity(int(aid), str(title), label, int(count or 0))
+        for aid, title, label, count in session.execute(
+            select(GradableActivity.id, GradableActivity.title, LineItem.label, results)
+            .outerjoin(LineItem, LineItem.id == GradableActivity.line_item_id)
+            .where(
+                GradableActivity.checkpoint_id == checkpoint.id,
+                GradableActivity.course_id == checkpoint.course_id,
+            )
+            .order_by(GradableActivity.id)
+        ).all()
+    ]
+    return Dependents(int(statuses.get("draft", 0)), int(statuses.get("submitted", 0)), activities)
+
+
+def archive_checkpoint(session: Session, checkpoint: EvaluationCheckpoint) -> Dependents:
+    """Retire a checkpoint, keeping everything: participants no longer see or answer it, no reminder goes
+    out, its responses stay, and an activity grading it keeps its gradebook column with every score already
+    sent (nothing is deleted in the LMS). Flushes; returns what was kept."""
+    if checkpoint.archived_at is None:
+        checkpoint.archived_at = utcnow()
+    session.flush()
+    return dependents(session, checkpoint)
+
+
+def restore_checkpoint(session: Session, checkpoint: EvaluationCheckpoint) -> None:
+    """Bring an archived checkpoint back: listed, answerable (if open) and reminded again. Flushes."""
+    checkpoint.archived_at = None
+    session.flush()
+
+
+def delete_checkpoint(session: Session, checkpoint: EvaluationCheckpoint) -> None:
+    """Delete a checkpoint nothing depends on; :class:`CheckpointInUse` otherwise (archive it instead).
+
+    The checkpoint's row is locked first (PostgreSQL), so a response being saved at this moment either
+    commits first and is seen here (the deletion is refused), or waits and then finds no checkpoint: a
+    response is never deleted with it. Flushes; the caller commits.
+    """
+    session.execute(
+        select(EvaluationCheckpoint.id).where(EvaluationCheckpoint.id == checkpoint.id).with_for_update()
+    ).first()
+    if not dependents(session, checkpoint).deletable:
+        raise CheckpointInUse()
+    session.delete(checkpoint)
     session.flush()
 
 
@@ -277,9 +389,13 @@ def completion_by_checkpoint(session: Session, course_id: int) -> list[Completio
 
 
 def reminder_due(checkpoint: EvaluationCheckpoint, now: datetime | None = None) -> bool:
-    """Whether the checkpoint's reminder should go out now (once, before the due date)."""
+    """Whether the checkpoint's reminder should go out now (once, before the due date, never once archived)."""
     now = now or utcnow()
-    if checkpoint.reminder_hours_before <= 0 or checkpoint.reminders_sent_at is not None:
+    if (
+        checkpoint.reminder_hours_before <= 0
+        or checkpoint.reminders_sent_at is not None
+        or checkpoint.archived_at is not None
+    ):
         return False
     return checkpoint.due_at - timedelta(hours=checkpoint.reminder_hours_before) <= now < checkpoint.due_at and (
         checkpoint.opens_at <= now

@@ -61,3 +61,18 @@ class NotOpen(EvaluationError):
 class AlreadySubmitted(EvaluationError):
     code = "evaluation_already_submitted"
     message = N_("You already submitted this evaluation; submitted answers cannot be changed.")
+
+
+class Archived(EvaluationError):
+    code = "evaluation_archived"
+    message = N_("The coordinator archived this evaluation; it no longer takes answers. Nothing you saved was lost.")
+
+
+class CheckpointInUse(EvaluationError):
+    """Deleting the checkpoint would take responses or grades with it; it can be archived instead."""
+
+    code = "checkpoint_in_use"
+    message = N_(
+        "This checkpoint cannot be deleted: it has responses or a graded activity uses it. "
+        "Archive it instead; nothing is lost."
+    )

@@ -16,6 +16,10 @@ item scores ``(value - 1) / (points - 1)``; each answered choice item whose opti
 Versioning: a version that has any response (draft or submitted) is never changed. ``save_instrument``
 then creates the next version; responses keep their version, and checkpoints that have no responses yet
 move to the new version (checkpoints with responses stay on the version their responses answered).
+
+Archiving: an instrument a course no longer uses is archived rather than deleted (``archive_instrument``):
+it leaves the instrument pickers, so no new checkpoint schedules it, and keeps its versions, its
+checkpoints and every response; ``restore_instrument`` brings it back. Nothing is ever deleted here.
 """
 
 from __future__ import annotations
@@ -249,6 +253,46 @@ def latest_version(session: Session, instrument_id: int) -> EvaluationInstrument
         .order_by(EvaluationInstrumentVersion.number.desc())
         .limit(1)
     ).scalar_one()
+
+
+@dataclass(frozen=True)
+class InstrumentUsage:
+    """What depends on an instrument: its checkpoints (archived ones apart) and responses to any version."""
+
+    checkpoints: int
+    archived_checkpoints: int
+    responses: int
+
+
+def usage(session: Session, instrument: EvaluationInstrument) -> InstrumentUsage:
+    versions = select(EvaluationInstrumentVersion.id).where(EvaluationInstrumentVersion.instrument_id == instrument.id)
+    scheduled = session.execute(
+        select(EvaluationCheckpoint.archived_at).where(EvaluationCheckpoint.instrument_version_id.in_(versions))
+    ).scalars()
+    archived = active = 0
+    for archived_at in scheduled:
+        if archived_at is None:
+            active += 1
+        else:
+            archived += 1
+    responses = session.execute(
+        select(func.count(EvaluationResponse.id)).where(EvaluationResponse.instrument_version_id.in_(versions))
+    ).scalar_one()
+    return InstrumentUsage(active, archived, int(responses))
+
+
+def archive_instrument(session: Session, instrument: EvaluationInstrument) -> InstrumentUsage:
+    """Retire an instrument: hidden from the pickers of new checkpoints; versions, checkpoints and responses
+    stay as they are (a checkpoint already scheduled with it can still be answered). Flushes."""
+    instrument.archived = True
+    session.flush()
+    return usage(session, instrument)
+
+
+def restore_instrument(session: Session, instrument: EvaluationInstrument) -> None:
+    """Bring an archived instrument back to the pickers. Flushes."""
+    instrument.archived = False
+    session.flush()
 
 
 def get_version(session: Session, course_id: int, version_id: int) -> EvaluationInstrumentVersion:

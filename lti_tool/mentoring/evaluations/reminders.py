@@ -68,6 +68,7 @@ def queue_evaluation_reminders(session: Session, now: datetime | None = None) ->
             EvaluationCheckpoint.reminder_hours_before > 0,
             EvaluationCheckpoint.opens_at <= now,
             EvaluationCheckpoint.due_at > now,
+            EvaluationCheckpoint.archived_at.is_(None),
         )
     ).scalars()
     queued = 0
@@ -81,7 +82,10 @@ def queue_evaluation_reminders(session: Session, now: datetime | None = None) ->
 
 
 def remind_now(session: Session, checkpoint: EvaluationCheckpoint, now: datetime | None = None) -> int:
-    """Remind everyone still missing at this checkpoint now (at most once a day per person); flushes."""
+    """Remind everyone still missing at this checkpoint now (at most once a day per person); flushes.
+    An archived checkpoint takes no answers: nobody is reminded of it (0)."""
+    if checkpoint.archived_at is not None:
+        return 0
     now = now or utcnow()
     queued = _queue(session, checkpoint, f"now-{now.date().isoformat()}")
     session.flush()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ...models import EvaluationCheckpoint, EvaluationInstrumentVersion, EvaluationResponse, utcnow
 from .checkpoints import Assignment, assignments, is_open
-from .errors import AlreadySubmitted, NotFound, NotOpen
+from .errors import AlreadySubmitted, Archived, NotFound, NotOpen
 from .instruments import Message, check_answers, score_fraction
 
 
@@ -82,10 +82,12 @@ def save(
     """Save the viewer's answers as a draft, or submit them (``final``).
 
     Refused answers come back in ``errors`` (one per item id); every valid answer is saved as a draft
-    either way, so nothing typed is lost. Raises ``NotFound`` (no such assignment), ``NotOpen`` and
-    ``AlreadySubmitted``.
+    either way, so nothing typed is lost. Raises ``NotFound`` (no such assignment), ``Archived`` (the
+    coordinator retired the checkpoint), ``NotOpen`` and ``AlreadySubmitted``.
     """
     assignment_for(session, checkpoint, person_id, subject_person_id)
+    if checkpoint.archived_at is not None:
+        raise Archived()
     if not is_open(checkpoint):
         raise NotOpen()
     response = find_response(session, checkpoint.id, person_id, subject_person_id)
