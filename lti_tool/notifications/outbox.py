@@ -58,6 +58,7 @@ KIND_MEETING_REMINDER = "meeting_reminder"
 KIND_NUDGE = "nudge"
 KIND_EVALUATION_REMINDER = "evaluation_reminder"
 KIND_MEETING_MOVED = "meeting_moved"
+KIND_GROUP_CHANGED = "group_changed"
 
 # Every kind a person can turn off, with the label the preferences page shows (translated there). A new
 # kind for notify() only needs a line here, so that people can turn it off.
@@ -67,6 +68,7 @@ KINDS: dict[str, str] = {
     KIND_NUDGE: N_("A reminder when your pair has been quiet for a while"),
     KIND_EVALUATION_REMINDER: N_("Reminders of evaluations to fill in"),
     KIND_MEETING_MOVED: N_("When someone moves a date of one of your meetings"),
+    KIND_GROUP_CHANGED: N_("When the coordinator gives one of your groups a new mentor"),
 }
 
 # Why a mail was not sent (the coordinator's log shows these, translated).

@@ -121,6 +121,11 @@ def reason_text(reason: Reason) -> str:
             name=reason.params.get("name", "?"),
             title=reason.params.get("title", ""),
         )
+    if reason.code == "no_mentor":
+        mentors = int(str(reason.params.get("mentors", 0)))
+        if mentors == 0:
+            return _("No mentor")
+        return _("%(mentors)d of %(needed)d mentors", mentors=mentors, needed=int(str(reason.params.get("needed", 0))))
     if reason.code == "switch_pending":
         if days == 0:
             return _("A member asked today to change the pairing")

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..mentoring import programs as service
 from ..mentoring import spaces
 from ..mentoring.matching.reasons import ReasonPart, render, render_unmatched
-from ..mentoring.programs import editing, inclusion, matching_runs
+from ..mentoring.programs import editing, group_mentors, inclusion, matching_runs
 from ..mentoring.programs import groups as groups_service
 from ..models import Mentorship, Participant
 from .access import require_tool_session, tool_url
@@ -223,6 +223,8 @@ def _edit_error(err: editing.EditRefused) -> str:
         "not_a_mentor": _("That person is not an approved mentor in this program."),
         "not_a_mentee": _("That person cannot be placed here."),
         "approved": _("This part of the proposal is already approved; it can no longer be edited here."),
+        "already_in_group": _("That person is already in this group."),
+        "left_group": _("That person left this group earlier and is not added back here."),
     }.get(err.code, _("This change to the proposal is not allowed."))
 
 
@@ -250,6 +252,7 @@ def review():
         "late": _("Matches are proposed for the people who joined late. Everyone else keeps their match."),
         "ended": _("The pairing has ended. A new match for the mentee is proposed below: review and approve it."),
         "group-switch": _("They have left the group. If another group has room for them, it is proposed below."),
+        "mentor-added": _("The mentor was added to the group. Its members have been told."),
     }.get(done)
     if done == "included":
         notice = _included_notice(
@@ -307,9 +310,11 @@ def _review_page(
     shown = {p["mentee_id"] for p in pairs} | {p["id"] for p in unmatched}
     shown |= {m["id"] for grp in groups for m in grp["members"]}
     no_profile = inclusion.without_profile(session, shown)
+    short = group_mentors.groups_short_of_mentors(session, program)
     db.session.commit()
     return render_template(
         "matching/review.html",
+        short_groups=short,
         run=run,
         program=program,
         pairs=pairs,
@@ -752,3 +757,80 @@ def decide_switch(request_id: int) -> BaseResponse:
             return redirect(tool_url("matching.review", done="group-switch"))
     db.session.commit()
     return redirect(tool_url("matching.review", done="switch-" + decision))
+
+
+# --- A group whose mentor left -------------------------------------------------------------------------
+
+
+def _mentor_candidate(c: group_mentors.MentorCandidate, names: dict[int, str]) -> dict:
+    label = ngettext(
+        "%(name)s — score %(score)s, %(num)s place left",
+        "%(name)s — score %(score)s, %(num)s places left",
+        c.places_left,
+        name=names.get(c.mentor_id, "?"),
+        score=f"{c.score:.2f}",
+    )
+    if c.soft:
+        label += " — " + _("breaks a rule: %(rules)s", rules=_soft_text(c.soft))
+    reason = _reason([[p.code, p.params] for p in c.parts])
+    if c.best_with is not None and reason:
+        reason = _("with %(name)s: %(reason)s", name=names.get(c.best_with, "?"), reason=reason)
+    return {"id": c.mentor_id, "label": label, "reason": reason}
+
+
+def _group_mentor_page(group_id: int, *, error: str | None = None, chosen: int | None = None) -> str:
+    """The form to give a group a mentor: its members, and the mentors with places left, best first."""
+    session = db.session()
+    program = service.get_or_create_program(session, g.course.id)
+    try:
+        group, candidates = group_mentors.replacement_candidates(session, program, group_id)
+    except service.NotInProgram:
+        abort(404)
+    except service.NotAllowed:
+        abort(400)
+    members = sorted(group.current_members, key=lambda m: (m.role != "mentor", m.id))
+    names = matching_runs.names(
+        session,
+        {m.participant_id for m in members}
+        | {c.mentor_id for c in candidates}
+        | {c.best_with for c in candidates if c.best_with is not None},
+    )
+    db.session.commit()
+    return render_template(
+        "matching/group_mentor.html",
+        group=group,
+        members=[(names.get(m.participant_id, "?"), m.role) for m in members],
+        candidates=[_mentor_candidate(c, names) for c in candidates],
+        error=error,
+        chosen=chosen,
+    )
+
+
+@bp.route("/groups/<int:group_id>/mentor", methods=["GET"])
+@require_tool_session("coordinator")
+def group_mentor_form(group_id: int) -> str:
+    """Choose a mentor for a group of this course (one whose mentor left): mentors with places left."""
+    return _group_mentor_page(group_id)
+
+
+@bp.route("/groups/<int:group_id>/mentor", methods=["POST"])
+@require_tool_session("coordinator")
+def add_group_mentor(group_id: int) -> BaseResponse | tuple[str, int]:
+    """Add the chosen mentor to the group; its members are told. A refused choice changes nothing (400)."""
+    session = db.session()
+    program = service.get_or_create_program(session, g.course.id)
+    mentor_id = request.form.get("mentor_id", type=int)
+    try:
+        if mentor_id is None:
+            raise editing.EditRefused("no_choice")
+        group_mentors.add_mentor(session, program, group_id, mentor_id, confirm=request.form.get("confirm") == "1")
+    except service.NotInProgram:
+        abort(404)
+    except service.NotAllowed:
+        abort(400)
+    except editing.EditRefused as err:
+        db.session.rollback()
+        error = _("Choose a mentor.") if err.code == "no_choice" else _edit_error(err)
+        return _group_mentor_page(group_id, error=error, chosen=mentor_id), 400
+    db.session.commit()
+    return redirect(tool_url("matching.review", done="mentor-added") + "#matching-notice")

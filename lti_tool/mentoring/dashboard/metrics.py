@@ -30,7 +30,10 @@ Definitions (the dashboard's help text says the same in words):
   whose mentor offer is not approved) with no active pairing and in no active group; the latest matching
   run says why. Group spaces count as matched here; their activity is not on the dashboard yet.
 * **At risk**: a pair or person with at least one reason (see ``REASONS``); reasons are codes with
-  parameters so that the view can say them in the reader's language.
+  parameters so that the view can say them in the reader's language. A group of group mentoring with
+  fewer current mentors still in the course than ``mentors_per_group`` is at risk with ``no_mentor``.
+* **Requests waiting**: pending requests to change a pairing (``switch_pending``, per active pair) and
+  pending requests to leave an active group (``leave_pending``), counted apart.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ REASONS = (
     "overdue_goals",  # [count] open goals past their due date
     "missed_evaluation",  # [title, name] a member did not submit an evaluation that is past due
     "unmatched",  # [role, code, params] not matched (the run's reason, when there is one)
+    "no_mentor",  # [mentors, needed] a group with fewer mentors still in the course than the program asks for
 )
 
 
@@ -263,6 +267,7 @@ class Overview:
     last_run_at: datetime | None
     checkpoints: list[CheckpointResult] = field(default_factory=list)
     groups: list[GroupRow] = field(default_factory=list)  # active mentoring groups
+    leave_pending: int = 0  # pending requests to leave an active group
 
     @property
     def active_pairs(self) -> list[PairRow]:
@@ -285,6 +290,7 @@ class Overview:
                 1 for p in self.people if p.active and p.role == "mentor" and not p.pairs and not p.groups
             ),
             "switch_pending": sum(1 for p in active if p.switch_pending_since is not None),
+            "leave_pending": self.leave_pending,
             "at_risk": len(self.at_risk),
             "posts": sum(p.posts for p in self.pairs),
             "meetings_held": sum(p.meetings.held for p in self.pairs),
@@ -488,6 +494,33 @@ def _groups(session: Session, course_id: int) -> list[tuple[int, str, float, int
         .join(GroupMember, GroupMember.group_id == MentoringGroup.id)
         .where(MentoringGroup.course_id == course_id, MentoringGroup.ended_at.is_(None), GroupMember.left_at.is_(None))
         .order_by(MentoringGroup.id, GroupMember.id),
+    )
+
+
+def _mentors_needed(session: Session, course_id: int) -> int:
+    """Mentors each group of the course's program should have (0: peer or one-to-one, groups have none)."""
+    row = session.execute(
+        select(Program.structure, Program.relationship_model, Program.mentors_per_group).where(
+            Program.course_id == course_id
+        )
+    ).first()
+    if row is None or row[0] != "group" or row[1] == "peer":
+        return 0
+    return max(1, int(row[2] or 1))
+
+
+def _pending_leaves(session: Session, course_id: int) -> int:
+    """Pending requests to leave one of the course's active groups."""
+    return int(
+        session.execute(
+            select(func.count(SwitchRequest.id))
+            .join(MentoringGroup, MentoringGroup.id == SwitchRequest.group_id)
+            .where(
+                MentoringGroup.course_id == course_id,
+                MentoringGroup.ended_at.is_(None),
+                SwitchRequest.status == "pending",
+            )
+        ).scalar_one()
     )
 
 
@@ -755,6 +788,8 @@ def course_overview(
     forum_posts = _forum_posts_by_person(session, course_id) if participation else {}
     group_rows = _groups(session, course_id)
     switches = _pending_switches(session, course_id)
+    leaves = _pending_leaves(session, course_id)
+    mentors_needed = _mentors_needed(session, course_id) if group_rows else 0
     last_run_at, unmatched_reasons = _latest_unmatched(session, course_id)
     weeks = [
         WeekBucket(start=now - timedelta(weeks=ago + 1), posts=scan.weeks[ago])
@@ -831,6 +866,9 @@ def course_overview(
             person.groups += 1
     for group in groups.values():
         group.reasons = pair_reasons(group, now, silent_days)
+        mentors = sum(1 for person, role in group.members if role == "mentor" and person.active)
+        if mentors < mentors_needed:
+            group.reasons.insert(0, Reason("no_mentor", {"mentors": mentors, "needed": mentors_needed}))
 
     for person in people.values():
         pair_posts, pair_last = scan.by_person.get(person.person_id, (0, None))
@@ -870,6 +908,7 @@ def course_overview(
         last_run_at=last_run_at,
         checkpoints=results,
         groups=list(groups.values()),
+        leave_pending=leaves,
     )
 
 
