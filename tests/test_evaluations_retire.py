@@ -100,6 +100,8 @@ def test_an_archived_instrument_leaves_the_pickers_keeps_everything_and_can_be_r
     assert answer(mentee, checkpoint, None, SELF_CHECK).status == 200
 
     page = coordinator.get(f"/evaluations/instruments/{instrument}")
+    assert page.soup.title.get_text().endswith(" · Mentoring Space"), page.soup.title  # the section is in the body
+    assert page.soup.select_one("main #retire #instrument-usage") is not None
     usage = page.soup.select_one("#instrument-usage").get_text(" ", strip=True)
     assert "Checkpoints scheduled with it: 1" in usage and "Responses to any version: 1 (kept)" in usage, usage
 
@@ -148,6 +150,8 @@ def test_a_graded_checkpoint_is_archived_not_deleted_and_its_grades_stay_in_the_
     assert gradebook_cell(live, context, "Self-check completion", mentee.name).startswith("10.0 / 10.0")
 
     page = coordinator.get(f"/evaluations/checkpoints/{checkpoint}")
+    assert page.soup.title.get_text() == "Mid-course self-check · Mentoring Space", page.soup.title
+    assert page.soup.select_one("main #retire") is not None
     assert page.soup.select_one("#delete-checkpoint") is None  # not offered
     rule = page.soup.select_one("#retire-rule").get_text(" ", strip=True)
     assert "cannot be deleted" in rule
