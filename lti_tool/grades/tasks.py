@@ -10,8 +10,8 @@ settings changed (``grades.regrade``) are jobs too, with progress, one per activ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from flask import current_app
 from flask_babel import force_locale, get_translations
@@ -95,35 +95,53 @@ def request_delivery(course: Course, created_by: int | None = None) -> Job:
     return enqueue(KIND, course.id, created_by=created_by)
 
 
-@job(PARTICIPATION_KIND)
-def compute_participation(ctx: JobContext, activity_id: int) -> dict[str, Any]:
-    """Job ``grades.participation``: recompute a participation activity, committing every chunk of people,
-    then deliver the changed scores (in this job: no second job to wait for)."""
+Report = TypeVar("Report")
+
+
+def _on_activity(ctx: JobContext, activity_id: int, compute: Callable[[Any], Report]) -> Report:
+    """Run ``compute`` on the job's activity and commit; a vanished activity or a settings error fails the
+    job with its message."""
     from .activities import load_activity
 
-    session = ctx.session
     try:
-        activity = load_activity(session, ctx.course_id or 0, activity_id)
+        activity = load_activity(ctx.session, ctx.course_id or 0, activity_id)
     except NotInCourse as err:
         raise JobFailure(MSG_NO_ACTIVITY) from err
     try:
-        report = recompute_participation(
-            session,
-            activity,
-            chunk=int(ctx.config.get("GRADES_PARTICIPATION_CHUNK", 500)),
-            commit=session.commit,
-            progress=lambda done, total: ctx.progress(done, total, MSG_COMPUTING, counted=done, people=total),
-            **language_settings(ctx.config),
-        )
+        report = compute(activity)
     except ActivityError as err:
         raise JobFailure(err.message) from err
-    session.commit()
-    delivered: dict[str, Any] = {}
-    if report.changed and ctx.config.get("GRADES_DELIVER_AFTER_COMMIT"):
-        delivered = deliver_pending(
-            from_app(current_app._get_current_object()),  # type: ignore[attr-defined]
-            wait=float(ctx.config.get("GRADES_JOB_WAIT", 60)),
-        ).as_dict()
+    ctx.session.commit()
+    return report
+
+
+def _deliver_changes(ctx: JobContext, changed: int) -> dict[str, Any]:
+    """Send the scores a recompute changed, in this job (no second job to wait for)."""
+    if not changed or not ctx.config.get("GRADES_DELIVER_AFTER_COMMIT"):
+        return {}
+    return deliver_pending(
+        from_app(current_app._get_current_object()),  # type: ignore[attr-defined]
+        wait=float(ctx.config.get("GRADES_JOB_WAIT", 60)),
+    ).as_dict()
+
+
+@job(PARTICIPATION_KIND)
+def compute_participation(ctx: JobContext, activity_id: int) -> dict[str, Any]:
+    """Job ``grades.participation``: recompute a participation activity, committing every chunk of people,
+    then deliver the changed scores."""
+    report = _on_activity(
+        ctx,
+        activity_id,
+        lambda activity: recompute_participation(
+            ctx.session,
+            activity,
+            chunk=int(ctx.config.get("GRADES_PARTICIPATION_CHUNK", 500)),
+            commit=ctx.session.commit,
+            progress=lambda done, total: ctx.progress(done, total, MSG_COMPUTING, counted=done, people=total),
+            **language_settings(ctx.config),
+        ),
+    )
+    delivered = _deliver_changes(ctx, report.changed)
     ctx.finish_message(MSG_COMPUTED, people=report.people, changed=report.changed)
     return {"people": report.people, "changed": report.changed, "delivery": delivered}
 
@@ -153,30 +171,18 @@ def request_participation(course: Course, activity_id: int, created_by: int | No
 def regrade(ctx: JobContext, activity_id: int) -> dict[str, Any]:
     """Job ``grades.regrade``: regrade an evaluation activity's computed results with its current rule,
     maximum and checkpoint, committing every chunk, then deliver the changed scores (as participation does)."""
-    from .activities import load_activity
-
-    session = ctx.session
-    try:
-        activity = load_activity(session, ctx.course_id or 0, activity_id)
-    except NotInCourse as err:
-        raise JobFailure(MSG_NO_ACTIVITY) from err
-    try:
-        report = regrade_evaluation(
-            session,
+    report = _on_activity(
+        ctx,
+        activity_id,
+        lambda activity: regrade_evaluation(
+            ctx.session,
             activity,
             chunk=int(ctx.config.get("GRADES_REGRADE_CHUNK", 500)),
-            commit=session.commit,
+            commit=ctx.session.commit,
             progress=lambda done, total: ctx.progress(done, total, MSG_REGRADING, counted=done, students=total),
-        )
-    except ActivityError as err:
-        raise JobFailure(err.message) from err
-    session.commit()
-    delivered: dict[str, Any] = {}
-    if report.regraded and ctx.config.get("GRADES_DELIVER_AFTER_COMMIT"):
-        delivered = deliver_pending(
-            from_app(current_app._get_current_object()),  # type: ignore[attr-defined]
-            wait=float(ctx.config.get("GRADES_JOB_WAIT", 60)),
-        ).as_dict()
+        ),
+    )
+    delivered = _deliver_changes(ctx, report.regraded)
     counts = report.as_dict()
     del counts["considered"]
     ctx.finish_message(MSG_REGRADED_LEFT if report.left else MSG_REGRADED, **counts)

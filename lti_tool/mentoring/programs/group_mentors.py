@@ -15,7 +15,6 @@ its space at once: access follows ``GroupMember``) and queues a mail to each cur
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -29,7 +28,7 @@ from ...notifications.outbox import KIND_GROUP_CHANGED
 from ..matching import ReasonPart, score_pair
 from .editing import HARD, SOFT, EditRefused
 from .errors import NotAllowed, NotInProgram
-from .groups import active_groups
+from .groups import active_groups, forbidden_pairs, mentees_led
 from .matching_input import matching_input
 
 SUBJECT = N_("A new mentor in %(group)s")
@@ -102,8 +101,6 @@ class _Replacement:
             raise NotInProgram("No such active group in this course.")
         if not mentors_needed(program):
             raise NotAllowed("Only group mentoring programs give groups mentors.")
-        from .matching_runs import latest_run, switched_pairs
-
         self.session, self.program, self.group = session, program, group
         self.data = matching_input(session, program)
         self.mentors = {int(m.id): m for m in self.data.mentors}
@@ -112,18 +109,10 @@ class _Replacement:
         self.left = {m.participant_id for m in group.members if m.left_at is not None}
         self.mentees = [mentees[m.participant_id] for m in group.current_members if m.participant_id in mentees]
         self.places_needed = max(1, sum(1 for m in group.current_members if m.role == "mentee"))
-        self.led = Counter(
-            m.participant_id
-            for g in groups
-            for m in g.current_members
-            if m.role == "mentor"
-            for _x in [x for x in g.current_members if x.role == "mentee"]
-        )
-        previous = latest_run(session, program.course_id)
-        forbidden = {(p.mentee_id, p.mentor_id) for p in (previous.pairs if previous else []) if p.state == "forbidden"}
-        forbidden |= {(int(a), int(b)) for a, b in switched_pairs(session, program.course_id)}
-        forbidden |= {(int(a), int(b)) for a, b in self.data.options.excluded_pairs}
-        self.forbidden = forbidden
+        self.led = mentees_led(groups)
+        self.forbidden = forbidden_pairs(session, program.course_id) | {
+            (int(a), int(b)) for a, b in self.data.options.excluded_pairs
+        }
 
     def places_left(self, mentor_id: int) -> int:
         mentor = self.mentors.get(mentor_id)

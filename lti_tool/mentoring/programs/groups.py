@@ -92,6 +92,26 @@ _GROUPS_OF = (
 )
 
 
+def mentees_led(groups: Iterable[MentoringGroup]) -> Counter[int]:
+    """Places each mentor uses: the mentees of the given groups they lead, per mentor's participant id."""
+    return Counter(
+        m.participant_id
+        for g in groups
+        for m in g.current_members
+        if m.role == "mentor"
+        for _x in [x for x in g.current_members if x.role == "mentee"]
+    )
+
+
+def forbidden_pairs(session: Session, course_id: int) -> set[tuple[int, int]]:
+    """(mentee, mentor) pairs never to propose again: forbidden in the latest run, or switched away from."""
+    from .matching_runs import latest_run, switched_pairs
+
+    previous = latest_run(session, course_id)
+    forbidden = {(p.mentee_id, p.mentor_id) for p in (previous.pairs if previous else []) if p.state == "forbidden"}
+    return forbidden | {(int(a), int(b)) for a, b in switched_pairs(session, course_id)}
+
+
 def groups_of(session: Session, participant: Participant) -> list[MentoringGroup]:
     """The participant's active groups (a mentor may lead several)."""
     return list(session.execute(_GROUPS_OF, {"participant_id": participant.id}).scalars())
@@ -124,13 +144,7 @@ def run_group_matching(session: Session, program: Program, *, created_by: int | 
     data = matching_input(session, program)
     current = active_groups(session, program.course_id)
     in_group = {m.participant_id for g in current for m in g.current_members if m.role != "mentor"}
-    led = Counter(
-        mentor.participant_id
-        for g in current
-        for mentor in g.current_members
-        if mentor.role == "mentor"
-        for _mentee in [m for m in g.current_members if m.role == "mentee"]
-    )
+    led = mentees_led(current)
     from .matching_runs import latest_run, switched_pairs
 
     previous = latest_run(session, program.course_id)
@@ -255,13 +269,7 @@ class GroupEditor:
         }
         current = active_groups(session, program.course_id)
         self.in_group = {m.participant_id for g in current for m in g.current_members if m.role != "mentor"}
-        self.led = Counter(
-            m.participant_id
-            for g in current
-            for m in g.current_members
-            if m.role == "mentor"
-            for _x in [x for x in g.current_members if x.role == "mentee"]
-        )
+        self.led = mentees_led(current)
         self.forbidden = {(p.mentee_id, p.mentor_id) for p in run.pairs if p.state == "forbidden"}
         self.forbidden |= {(int(a), int(b)) for a, b in self.data.options.excluded_pairs}
         self.approved_ids = approved_proposals(session, run)
@@ -519,18 +527,8 @@ def propose_joins(
     people: dict[int, EngineParticipant] = {int(p.id): p for p in (*data.mentees, *data.mentors, *data.peers)}
     current = active_groups(session, program.course_id)
     in_group = {m.participant_id for g in current for m in g.current_members if m.role != "mentor"}
-    led = Counter(
-        m.participant_id
-        for g in current
-        for m in g.current_members
-        if m.role == "mentor"
-        for _x in [x for x in g.current_members if x.role == "mentee"]
-    )
-    from .matching_runs import latest_run, switched_pairs
-
-    previous = latest_run(session, program.course_id)
-    forbidden = {(p.mentee_id, p.mentor_id) for p in (previous.pairs if previous else []) if p.state == "forbidden"}
-    forbidden |= {(int(a), int(b)) for a, b in switched_pairs(session, program.course_id)}
+    led = mentees_led(current)
+    forbidden = forbidden_pairs(session, program.course_id)
     w, o = data.weights, data.options
     limit = max_members(program)
     added: dict[int, list[dict]] = {}
