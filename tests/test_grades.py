@@ -582,13 +582,18 @@ def test_a_slow_platform_does_not_let_the_lease_lapse(live, browser):
     for pid in gc.student_ids:
         record(live, item, pid, 7)
     base = from_app(live.app)
-    slow = replace(base, settings=replace(base.settings, lease_seconds=0.3, concurrency=1))
+    slow = replace(base, settings=replace(base.settings, lease_seconds=0.6, concurrency=1))
     assert isinstance(slow.settings, DeliverySettings)
-    set_faults(live, latency_ms=300, endpoints=["ags"])
+    set_faults(live, latency_ms=500, endpoints=["ags"])  # three posts one at a time: 1.5 s in all
     reports = []
     first = threading.Thread(target=lambda: reports.append(deliver_pending(slow, concurrency=1, wait=0)))
     first.start()
-    time.sleep(0.6)  # past the first lease: only a renewal keeps the rows
+    # Time from the first worker's claim, not from its start (a busy machine may take a while to start it).
+    deadline = time.monotonic() + 20
+    while not all(row.leased_by for row in outbox(live, item)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert all(row.leased_by for row in outbox(live, item)), "the first worker never claimed the rows"
+    time.sleep(1.0)  # past the first lease (0.6 s), before the third post is done: only a renewal keeps it
     second = deliver(live, wait=0)
     first.join(30)
 
